@@ -1,0 +1,108 @@
+import type { DestinationStream } from 'pino';
+import type { Registry } from 'prom-client';
+import { systemClock } from './core/clock.js';
+import type { Clock } from './core/clock.js';
+import { EventBus } from './core/bus.js';
+import { Lifecycle } from './core/lifecycle.js';
+import type { LoadedConfig } from './config/load.js';
+import { ConsoleServer } from './console/server.js';
+import { GatewayServer } from './gateway/server.js';
+import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
+import { BatchWriter } from './store/batch-writer.js';
+import type { AccessRecord } from './store/records.js';
+import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { createLogger } from './telemetry/logger.js';
+import type { Logger } from './telemetry/logger.js';
+import { createMetricsRegistry } from './telemetry/metrics.js';
+import { SecretScrubber } from './telemetry/redact.js';
+
+export interface AppOptions {
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Log destination; stdout when absent. */
+  logDestination?: DestinationStream;
+}
+
+/** The data directory: config first, then VIGIL_DATA_DIR, then ./vigil-data. */
+export function resolveDataDir(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string {
+  return loaded.config.store.dataDir ?? env.VIGIL_DATA_DIR ?? './vigil-data';
+}
+
+/** Opens the store and the key service, for the CLI commands that need only those. */
+export function openIdentity(loaded: LoadedConfig, env: NodeJS.ProcessEnv): { store: Store; keys: ApiKeyService } {
+  const dataDir = resolveDataDir(loaded, env);
+  const store = openSqliteStore(dataDir);
+  return { store, keys: new ApiKeyService(store.keys, loadKeyHashSecret(dataDir)) };
+}
+
+/** One Vigil process: every component, started in order and stopped in reverse. */
+export class App {
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly bus: EventBus;
+  readonly store: Store;
+  readonly keys: ApiKeyService;
+  readonly keyCache: KeyCache;
+  readonly gateway: GatewayServer;
+  readonly console: ConsoleServer;
+  private readonly lifecycle = new Lifecycle();
+  private readonly accessWriter: BatchWriter<AccessRecord>;
+
+  constructor(readonly loaded: LoadedConfig, options: AppOptions = {}) {
+    const env = options.env ?? process.env;
+    const clock = options.clock ?? systemClock;
+    const { config } = loaded;
+    const scrubber = new SecretScrubber();
+    for (const value of loaded.secretValues) scrubber.add(value);
+    this.logger = createLogger({ ...config.log, scrubber, destination: options.logDestination });
+    this.registry = createMetricsRegistry();
+    this.bus = new EventBus((event, err) => this.logger.error({ err, event }, 'event listener failed'));
+    const identity = openIdentity(loaded, env);
+    this.store = identity.store;
+    this.keys = identity.keys;
+    this.keyCache = new KeyCache(this.store.keys, this.keys, (err) => this.logger.error({ err }, 'key refresh failed'));
+    this.accessWriter = new BatchWriter<AccessRecord>(
+      (batch) => this.store.access.appendMany(batch),
+      (err, lost) => this.logger.error({ err, lost }, 'access records could not be written'),
+      { intervalMs: 250, maxBatch: 500, maxQueue: 50_000 },
+    );
+    this.gateway = new GatewayServer({
+      config,
+      keys: this.keyCache,
+      logger: this.logger,
+      registry: this.registry,
+      clock,
+      onAccess: (record) => {
+        this.accessWriter.push(record);
+        this.bus.emit('access.record', record);
+      },
+    });
+    this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry });
+
+    this.lifecycle.add({
+      name: 'store',
+      start: async () => this.keyCache.start(250),
+      stop: async () => {
+        this.keyCache.stop();
+        await this.accessWriter.flush();
+        await this.store.close();
+      },
+    });
+    this.lifecycle.add(this.console);
+    this.lifecycle.add(this.gateway);
+  }
+
+  async start(): Promise<void> {
+    await this.lifecycle.start();
+    this.logger.info({ source: this.loaded.source }, 'vigil started');
+  }
+
+  /** Graceful stop within the configured shutdown timeout. */
+  async stop(): Promise<void> {
+    const deadline = Date.now() + this.loaded.config.shutdown.timeout;
+    await this.lifecycle.stop(deadline);
+    this.logger.info('vigil stopped');
+    this.logger.flush();
+  }
+}

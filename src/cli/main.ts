@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerConfig } from './config.js';
+import { registerDemo } from './demo.js';
+import { registerKeys } from './keys.js';
+import { registerStart } from './start.js';
+
+const program = new Command('vigil')
+  .description('Vigil: the security and operations layer for AI agent stacks')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+registerStart(program);
+registerDemo(program);
+registerConfig(program);
+registerKeys(program);
+
+await program.parseAsync(process.argv);

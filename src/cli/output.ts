@@ -1,0 +1,17 @@
+import { isVigilError } from '../core/errors.js';
+
+/** Prints an error the way every command does: the code and message, never a stack trace. */
+export function printError(err: unknown): void {
+  if (isVigilError(err)) console.error(`error ${err.code}: ${err.message}`);
+  else console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+/** Runs a command body, printing a coded error and setting exit code 1 on failure. */
+export async function run(body: () => Promise<void> | void): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    printError(err);
+    process.exitCode = 1;
+  }
+}

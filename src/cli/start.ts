@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { App } from '../app.js';
+import type { LoadedConfig } from '../config/load.js';
+import { loadFromOption } from './load.js';
+import { run } from './output.js';
+
+/** Starts the app and stops it gracefully on SIGTERM/SIGINT; a second signal forces exit. */
+export async function runUntilSignal(loaded: LoadedConfig, onStarted?: (app: App) => Promise<void> | void): Promise<void> {
+  const app = new App(loaded);
+  await app.start();
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.exit(130);
+    }
+    stopping = true;
+    app.logger.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await onStarted?.(app);
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('run the gateway, monitors, alerting and console in one process')
+    .option('-c, --config <file>', 'YAML configuration file (defaults when absent)')
+    .action((opts: { config?: string }) => run(() => runUntilSignal(loadFromOption(opts.config))));
+}

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+/**
+ * The one configuration schema. Types, defaults, validation and docs/configuration.md all come
+ * from here. Every object is strict: an unknown key is an error, never silently ignored.
+ */
+
+const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+const name = (what: string) =>
+  z.string().regex(NAME, `${what} must be 1-63 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit`);
+
+/** A duration as `250ms`, `2s`, `5m`, `1h`, `7d`, or a number of milliseconds; parsed to milliseconds. */
+const duration = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration (use e.g. 500ms, 2s, 5m, 1h, 7d)` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .describe('Duration: 500ms, 2s, 5m, 1h, 7d, or milliseconds as a number.');
+
+const httpUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http:// or https:// URL');
+
+const port = z.number().int().min(0).max(65535);
+
+const listen = (defaultPort: number) =>
+  z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Loopback by default; set 0.0.0.0 or :: deliberately.'),
+      port: port.default(defaultPort).describe('TCP port; 0 picks a free one.'),
+    })
+    .prefault({});
+
+const scope = z.string().regex(/^[a-z0-9][a-z0-9:_.*-]{0,63}$/, 'a scope is 1-64 characters of a-z, 0-9 and : _ . * -');
+
+const route = z.strictObject({
+  name: name('route name').describe('Identifies the route in metrics, logs and access records.'),
+  prefix: z
+    .string()
+    .regex(/^\/[^\s?#]*$/, "must start with '/' and contain no spaces, '?' or '#'")
+    .describe('Path prefix the route matches; the longest matching prefix wins.'),
+  stripPrefix: z.boolean().default(false).describe('Remove the prefix before forwarding (`/agents/run` → `/run`).'),
+  upstream: httpUrl.describe('Base URL requests are forwarded to; its path is prepended to the forwarded path.'),
+  auth: z.enum(['apiKey', 'none']).default('apiKey').describe('`apiKey` requires a valid Vigil API key; `none` admits anyone.'),
+  scopes: z.array(scope).default([]).describe('Scopes a key must hold (all of them) to use the route.'),
+  timeouts: z
+    .strictObject({
+      connect: duration.default(5000).describe('Time to open the upstream connection.'),
+      response: duration.default(60_000).describe('Time for the upstream to send its response headers.'),
+      idle: duration.default(60_000).describe('Longest pause between two body chunks from the upstream.'),
+    })
+    .prefault({}),
+});
+
+const httpCheck = z.strictObject({
+  name: name('check name').describe('Identifies the check in metrics, results and alert rules.'),
+  type: z.literal('http'),
+  url: httpUrl.describe('URL to request.'),
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+  interval: duration.default(30_000).describe('Time between the starts of two runs.'),
+  timeout: duration.default(5000).describe('A run that takes longer counts as down.'),
+  expectStatus: z
+    .array(z.number().int().min(100).max(599))
+    .min(1)
+    .default([200])
+    .describe('Response statuses that count as up.'),
+  readiness: z.boolean().default(false).describe('When true, `/readyz` answers 503 while this check is down.'),
+});
+
+const checkDownRule = z.strictObject({
+  name: name('rule name').describe('Identifies the rule in alerts and notifications.'),
+  kind: z.literal('checkDown').describe('Fires when a check has been down continuously for `for`.'),
+  check: name('check name').describe('Name of the monitored check.'),
+  for: duration.default(0).describe('How long the check must stay down before the alert fires.'),
+  severity: z.enum(['info', 'warning', 'critical']).default('critical'),
+  receivers: z.array(name('receiver name')).min(1).describe('Receivers notified when the alert fires and resolves.'),
+  summary: z.string().max(500).optional().describe('One line for the notification; default names the check and its last failure.'),
+});
+
+const webhookReceiver = z.strictObject({
+  name: name('receiver name'),
+  type: z.literal('webhook'),
+  url: httpUrl.describe('URL that receives a JSON POST per notification.'),
+  headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. an authorization token.'),
+  timeout: duration.default(5000).describe('Time allowed for one delivery attempt.'),
+  maxAge: duration.default(86_400_000).describe('Retries stop when a notification is older than this.'),
+});
+
+export const configSchema = z
+  .strictObject({
+    gateway: z
+      .strictObject({
+        listen: listen(8080),
+        maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384).describe('Largest request header block accepted (431 beyond).'),
+        routes: z.array(route).default([]),
+      })
+      .prefault({}),
+    console: z
+      .strictObject({
+        listen: listen(9090).describe('Admin listener: /metrics, /livez, /readyz, /healthz. Keep it on loopback.'),
+      })
+      .prefault({}),
+    store: z
+      .strictObject({
+        driver: z.literal('sqlite').default('sqlite'),
+        dataDir: z.string().min(1).optional().describe('Data directory (mode 0700). Default: $VIGIL_DATA_DIR, else ./vigil-data.'),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto` is pretty on a terminal, JSON otherwise.'),
+        redact: z.array(z.string().min(1)).default([]).describe('Extra log field paths to redact, in pino path syntax.'),
+        accessLog: z.boolean().default(true).describe('One log line per gateway request.'),
+      })
+      .prefault({}),
+    monitor: z.strictObject({ checks: z.array(httpCheck).default([]) }).prefault({}),
+    alerting: z
+      .strictObject({
+        rules: z.array(checkDownRule).default([]),
+        receivers: z.array(webhookReceiver).default([]),
+      })
+      .prefault({}),
+    shutdown: z
+      .strictObject({
+        timeout: duration.default(10_000).describe('Longest graceful drain on SIGTERM/SIGINT before connections are cut.'),
+      })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    unique(config.gateway.routes.map((r) => r.name), ['gateway', 'routes'], 'route name', ctx);
+    unique(config.gateway.routes.map((r) => r.prefix), ['gateway', 'routes'], 'route prefix', ctx, 'prefix');
+    unique(config.monitor.checks.map((c) => c.name), ['monitor', 'checks'], 'check name', ctx);
+    unique(config.alerting.rules.map((r) => r.name), ['alerting', 'rules'], 'rule name', ctx);
+    unique(config.alerting.receivers.map((r) => r.name), ['alerting', 'receivers'], 'receiver name', ctx);
+    const checks = new Set(config.monitor.checks.map((c) => c.name));
+    const receivers = new Set(config.alerting.receivers.map((r) => r.name));
+    config.monitor.checks.forEach((check, i) => {
+      if (check.timeout > check.interval) {
+        ctx.addIssue({ code: 'custom', path: ['monitor', 'checks', i, 'timeout'], message: 'timeout must not exceed interval' });
+      }
+    });
+    config.alerting.rules.forEach((rule, i) => {
+      if (!checks.has(rule.check)) {
+        ctx.addIssue({ code: 'custom', path: ['alerting', 'rules', i, 'check'], message: `no check named '${rule.check}' in monitor.checks` });
+      }
+      rule.receivers.forEach((receiver, j) => {
+        if (!receivers.has(receiver)) {
+          ctx.addIssue({ code: 'custom', path: ['alerting', 'rules', i, 'receivers', j], message: `no receiver named '${receiver}' in alerting.receivers` });
+        }
+      });
+    });
+  });
+
+function unique(values: string[], path: (string | number)[], what: string, ctx: z.RefinementCtx, field = 'name'): void {
+  const seen = new Set<string>();
+  values.forEach((value, i) => {
+    if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [...path, i, field], message: `duplicate ${what} '${value}'` });
+    seen.add(value);
+  });
+}
+
+export type VigilConfig = z.output<typeof configSchema>;
+export type RouteConfig = VigilConfig['gateway']['routes'][number];
+export type HttpCheckConfig = VigilConfig['monitor']['checks'][number];
+export type RuleConfig = VigilConfig['alerting']['rules'][number];
+export type ReceiverConfig = VigilConfig['alerting']['receivers'][number];

@@ -1,0 +1,52 @@
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import type { VigilConfig } from '../config/schema.js';
+import { VigilError } from '../core/errors.js';
+import type { Component } from '../core/lifecycle.js';
+import type { Logger } from '../telemetry/logger.js';
+
+export interface ConsoleDeps {
+  config: VigilConfig;
+  logger: Logger;
+  registry: Registry;
+}
+
+/** The admin listener (loopback by default): metrics and health now; the admin API and web console later. */
+export class ConsoleServer implements Component {
+  readonly name = 'console';
+  readonly app: FastifyInstance;
+
+  constructor(private readonly deps: ConsoleDeps) {
+    this.app = Fastify({ loggerInstance: deps.logger.child({ component: 'console' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1_048_576 });
+    this.app.addHook('onSend', async (_req, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('cache-control', 'no-store');
+      reply.header('x-frame-options', 'DENY');
+      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    });
+    this.app.get('/metrics', async (_req, reply) => {
+      reply.header('content-type', deps.registry.contentType);
+      return deps.registry.metrics();
+    });
+    this.app.get('/livez', async () => ({ status: 'ok' }));
+  }
+
+  address(): AddressInfo {
+    return this.app.server.address() as AddressInfo;
+  }
+
+  async start(): Promise<void> {
+    const { host, port } = this.deps.config.console.listen;
+    try {
+      await this.app.listen({ host, port });
+    } catch (err) {
+      throw new VigilError('VGL_LISTEN_FAILED', `console cannot listen on ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The one error catalogue. Every error Vigil raises on purpose has a stable code here; codes are
+ * never reused or renamed. docs/errors.md is generated from this table (`npm run docs`) and a test
+ * fails when the two drift apart.
+ */
+export interface ErrorSpec {
+  /** HTTP status when the error reaches an HTTP client. */
+  readonly status: number;
+  /** What went wrong, one sentence, for the error-code list. */
+  readonly cause: string;
+  /** What the operator or caller should do about it. */
+  readonly fix: string;
+}
+
+export const ERROR_CATALOGUE = {
+  VGL_CONFIG_INVALID: {
+    status: 500,
+    cause: 'The configuration file failed validation (wrong type, unknown key, impossible value).',
+    fix: 'Run `vigil config check --config FILE`; every problem is listed with its YAML path and line.',
+  },
+  VGL_CONFIG_PARSE: {
+    status: 500,
+    cause: 'The configuration file is not well-formed YAML.',
+    fix: 'Fix the YAML syntax at the reported line and column.',
+  },
+  VGL_CONFIG_ENV_UNSET: {
+    status: 500,
+    cause: 'The configuration refers to an environment variable with `${NAME}` that is not set.',
+    fix: 'Set the variable, give a default with `${NAME:-default}`, or write `$${` for a literal `${`.',
+  },
+  VGL_CONFIG_NOT_FOUND: {
+    status: 500,
+    cause: 'The configuration file named on the command line cannot be read.',
+    fix: 'Check the path and its permissions.',
+  },
+  VGL_STORE_DATA_DIR: {
+    status: 500,
+    cause: 'The data directory cannot be created or written, or its permissions are looser than 0700.',
+    fix: 'Point `store.dataDir` (or VIGIL_DATA_DIR) at a directory Vigil owns and `chmod 700` it.',
+  },
+  VGL_STORE_FILE_PERMISSIONS: {
+    status: 500,
+    cause: 'A file holding Vigil data or keys is readable by group or others.',
+    fix: 'Run `chmod 600` on the named file; Vigil refuses to use it until then.',
+  },
+  VGL_STORE_FAILED: {
+    status: 500,
+    cause: 'A read or write to the store failed.',
+    fix: 'Check disk space and the store logs; the failed operation was not applied.',
+  },
+  VGL_STORE_MIGRATION: {
+    status: 500,
+    cause: 'The database schema is newer than this Vigil version, or a migration failed.',
+    fix: 'Run the Vigil version that wrote the database, or restore a backup.',
+  },
+  VGL_LISTEN_FAILED: {
+    status: 500,
+    cause: 'A listener could not bind its address (port in use, or not permitted).',
+    fix: 'Free the port or change `listen` in the configuration.',
+  },
+  VGL_AUTH_MISSING: {
+    status: 401,
+    cause: 'The route requires an API key and the request carried none.',
+    fix: 'Send `Authorization: Bearer <key>` or `x-api-key: <key>`.',
+  },
+  VGL_AUTH_INVALID: {
+    status: 401,
+    cause: 'The API key is malformed, unknown, revoked or expired.',
+    fix: 'Use a current key; `vigil keys list` shows which keys are active.',
+  },
+  VGL_AUTH_FORBIDDEN: {
+    status: 403,
+    cause: 'The API key is valid but lacks a scope the route requires.',
+    fix: 'Create a key with the required scopes (`vigil keys create --scopes`).',
+  },
+  VGL_GATEWAY_NO_ROUTE: {
+    status: 404,
+    cause: 'No gateway route matches the request path.',
+    fix: 'Check the request path against `gateway.routes[].prefix`.',
+  },
+  VGL_GATEWAY_BAD_REQUEST: {
+    status: 400,
+    cause: 'The request is malformed HTTP (bad framing, oversized headers, invalid characters).',
+    fix: 'Send a well-formed HTTP/1.1 request within the configured limits.',
+  },
+  VGL_GATEWAY_HEADERS_TOO_LARGE: {
+    status: 431,
+    cause: 'The request headers exceed `gateway.maxHeaderBytes`.',
+    fix: 'Send smaller headers or raise the limit.',
+  },
+  VGL_GATEWAY_UPSTREAM_UNREACHABLE: {
+    status: 502,
+    cause: 'The upstream refused or dropped the connection, or answered with invalid HTTP.',
+    fix: 'Check that the upstream is running; the gateway itself is healthy.',
+  },
+  VGL_GATEWAY_UPSTREAM_TIMEOUT: {
+    status: 504,
+    cause: 'The upstream did not answer within the route timeout.',
+    fix: 'Check the upstream, or raise `timeouts` on the route.',
+  },
+  VGL_GATEWAY_SHUTTING_DOWN: {
+    status: 503,
+    cause: 'The gateway is draining for shutdown and takes no new requests.',
+    fix: 'Retry against another instance or after the restart.',
+  },
+  VGL_GATEWAY_INTERNAL: {
+    status: 500,
+    cause: 'An unexpected error inside the gateway; details are in the log under the request ID.',
+    fix: 'Report it with the request ID; the gateway keeps serving.',
+  },
+  VGL_KEY_NOT_FOUND: {
+    status: 404,
+    cause: 'No API key has the given ID.',
+    fix: 'List keys with `vigil keys list`.',
+  },
+  VGL_CLI_USAGE: {
+    status: 400,
+    cause: 'A command-line argument is missing or malformed.',
+    fix: 'See `vigil --help` or `vigil <command> --help`.',
+  },
+  VGL_NOTIFY_FAILED: {
+    status: 502,
+    cause: 'A notification could not be delivered; it stays in the outbox and is retried.',
+    fix: 'Check the receiver; delivery resumes with backoff until `maxAge`.',
+  },
+  VGL_SHUTDOWN_TIMEOUT: {
+    status: 500,
+    cause: 'Graceful shutdown did not finish within `shutdown.timeout`; remaining connections were closed.',
+    fix: 'Raise `shutdown.timeout` if long streams must be allowed to finish.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** An error with a stable code from the catalogue. `message` never contains secret values. */
+export class VigilError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VigilError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+  }
+}
+
+export function isVigilError(err: unknown): err is VigilError {
+  return err instanceof VigilError;
+}
+
+/** The JSON body every HTTP rejection carries. */
+export function errorBody(code: ErrorCode, message: string, requestId: string): string {
+  return JSON.stringify({ error: { code, message, requestId } });
+}

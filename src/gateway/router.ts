@@ -1,0 +1,64 @@
+import type { RouteConfig } from '../config/schema.js';
+
+export interface CompiledRoute {
+  readonly config: RouteConfig;
+  readonly name: string;
+  readonly prefix: string;
+  /** The prefix without a trailing slash, so `/agents/` also matches `/agents`. */
+  readonly bare: string;
+  /** The upstream URL's path without a trailing slash, prepended to every forwarded path. */
+  readonly basePath: string;
+  readonly origin: string;
+  readonly upstreamHost: string;
+}
+
+/** Route table compiled once per config load: longest prefix first, so the most specific route wins. */
+export class Router {
+  private readonly routes: CompiledRoute[];
+
+  constructor(routes: readonly RouteConfig[]) {
+    this.routes = routes
+      .map((config) => {
+        const url = new URL(config.upstream);
+        return {
+          config,
+          name: config.name,
+          prefix: config.prefix,
+          bare: config.prefix.length > 1 && config.prefix.endsWith('/') ? config.prefix.slice(0, -1) : config.prefix,
+          basePath: url.pathname.replace(/\/+$/, ''),
+          origin: url.origin,
+          upstreamHost: url.host,
+        };
+      })
+      .sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  get all(): readonly CompiledRoute[] {
+    return this.routes;
+  }
+
+  /** `pathname` is the request target before `?`. */
+  match(pathname: string): CompiledRoute | undefined {
+    for (const route of this.routes) {
+      if (pathname.startsWith(route.prefix) || pathname === route.bare) return route;
+    }
+    return undefined;
+  }
+}
+
+/** The path sent upstream: prefix stripped if asked, the upstream's base path prepended, query kept. */
+export function upstreamPath(route: CompiledRoute, target: string): string {
+  let rest = target;
+  if (route.config.stripPrefix) {
+    rest = target.slice(target.startsWith(route.prefix) ? route.prefix.length : route.bare.length);
+    if (!rest.startsWith('/')) rest = `/${rest}`;
+  }
+  return route.basePath + rest;
+}
+
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$|\?)/i;
+
+/** True for a target with `.` or `..` segments (raw or percent-encoded), which could escape the prefix upstream. */
+export function hasDotSegment(target: string): boolean {
+  return target.includes('.') || target.includes('%') ? DOT_SEGMENT.test(target) : false;
+}

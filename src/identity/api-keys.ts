@@ -1,0 +1,123 @@
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VigilError } from '../core/errors.js';
+import { ensurePrivateFile } from '../store/data-dir.js';
+import type { ApiKey } from '../store/records.js';
+import type { KeyRepository } from '../store/store.js';
+
+/**
+ * API keys look like `vgl_<12-char id>_<32-char secret>`: recognisable, so the scanner can find
+ * leaked ones, and split so that the ID finds the row while only a keyed hash of the secret is stored.
+ * The secret has 32 base62 characters, about 190 bits.
+ */
+export const API_KEY_PATTERN = /^vgl_([a-z2-7]{12})_([A-Za-z0-9]{32})$/;
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+const SECRET_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const HASH_KEY_FILE = 'api-key-hash.key';
+
+function randomString(alphabet: string, length: number): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  return out;
+}
+
+/** The HMAC key for API key hashes, created 0600 in the data dir on first use; a looser file is refused. */
+export function loadKeyHashSecret(dataDir: string): Buffer {
+  const file = join(dataDir, HASH_KEY_FILE);
+  ensurePrivateFile(file);
+  let secret = readFileSync(file);
+  if (secret.length === 0) {
+    secret = randomBytes(32);
+    writeFileSync(file, secret, { mode: 0o600 });
+  }
+  if (secret.length !== 32) throw new VigilError('VGL_STORE_FAILED', `${file} is corrupt (expected 32 bytes)`);
+  return secret;
+}
+
+export interface CreatedKey {
+  key: ApiKey;
+  /** The full key; shown once, never stored. */
+  plaintext: string;
+}
+
+export class ApiKeyService {
+  constructor(
+    private readonly repo: KeyRepository,
+    private readonly hashSecret: Buffer,
+  ) {}
+
+  hash(secret: string): string {
+    return createHmac('sha256', this.hashSecret).update(secret).digest('hex');
+  }
+
+  async create(input: { name: string; scopes: string[]; expiresAt: number | null; now: number }): Promise<CreatedKey> {
+    const id = randomString(ID_ALPHABET, 12);
+    const secret = randomString(SECRET_ALPHABET, 32);
+    const key: ApiKey = {
+      id,
+      name: input.name,
+      hash: this.hash(secret),
+      scopes: [...input.scopes],
+      createdAt: input.now,
+      expiresAt: input.expiresAt,
+      revokedAt: null,
+    };
+    await this.repo.insert(key);
+    return { key, plaintext: `vgl_${id}_${secret}` };
+  }
+
+  async revoke(id: string, now: number): Promise<void> {
+    if (!(await this.repo.revoke(id, now))) throw new VigilError('VGL_KEY_NOT_FOUND', `no API key with id '${id}'`);
+  }
+}
+
+export type KeyVerdict = { ok: true; key: ApiKey } | { ok: false };
+
+/**
+ * The gateway's view of the key table: all keys in memory, refreshed when the table's revision
+ * changes (checked every `pollMs`), so a key revoked from another process stops working within
+ * about that long without a store read per request.
+ */
+export class KeyCache {
+  private keys = new Map<string, ApiKey>();
+  private revision = -1;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly repo: KeyRepository,
+    private readonly service: ApiKeyService,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  async start(pollMs: number): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => {
+      this.refresh().catch(this.onError);
+    }, pollMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async refresh(): Promise<void> {
+    const revision = await this.repo.revision();
+    if (revision === this.revision) return;
+    const keys = await this.repo.list();
+    this.keys = new Map(keys.map((k) => [k.id, k]));
+    this.revision = revision;
+  }
+
+  verify(token: string, now: number): KeyVerdict {
+    const match = API_KEY_PATTERN.exec(token);
+    if (!match) return { ok: false };
+    const key = this.keys.get(match[1] as string);
+    // Hash even for unknown IDs so that timing does not reveal which IDs exist.
+    const presented = Buffer.from(this.service.hash(match[2] as string), 'hex');
+    const stored = Buffer.from(key?.hash ?? '0'.repeat(64), 'hex');
+    const same = presented.length === stored.length && timingSafeEqual(presented, stored);
+    if (!key || !same || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return { ok: false };
+    return { ok: true, key };
+  }
+}

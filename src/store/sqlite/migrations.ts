@@ -1,0 +1,74 @@
+/**
+ * Versioned schema. Append only: a released migration is never edited, a change is a new entry.
+ * Index N holds the SQL that takes the schema from version N to N+1.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    rev INTEGER NOT NULL
+  );
+  CREATE INDEX api_keys_rev ON api_keys (rev);
+
+  CREATE TABLE access_records (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    route TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    duration_ms REAL NOT NULL,
+    client_ip TEXT NOT NULL,
+    key_id TEXT,
+    error_code TEXT
+  );
+  CREATE INDEX access_records_at ON access_records (at);
+
+  CREATE TABLE check_results (
+    id INTEGER PRIMARY KEY,
+    check_name TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    latency_ms REAL NOT NULL,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX check_results_check_at ON check_results (check_name, at);
+
+  CREATE TABLE alerts (
+    id TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    state TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    pending_since INTEGER NOT NULL,
+    fired_at INTEGER,
+    resolved_at INTEGER,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX alerts_state ON alerts (state);
+
+  CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    delivered_at INTEGER
+  );
+  CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
+  CREATE INDEX notifications_alert ON notifications (alert_id);
+  `,
+];

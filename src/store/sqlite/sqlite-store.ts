@@ -1,0 +1,334 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { VigilError } from '../../core/errors.js';
+import { ensureDataDir, ensurePrivateFile } from '../data-dir.js';
+import type { AccessRecord, Alert, ApiKey, CheckResult, Notification } from '../records.js';
+import type {
+  AccessRepository,
+  AlertRepository,
+  CheckResultRepository,
+  KeyRepository,
+  NewNotification,
+  OutboxRepository,
+  Store,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+
+export const DB_FILE = 'vigil.db';
+
+type Row = Record<string, unknown>;
+
+/** Opens (creating if needed) the SQLite store in `dataDir`, enforcing 0700/0600 and migrating. */
+export function openSqliteStore(dataDir: string): SqliteStore {
+  const dir = ensureDataDir(dataDir);
+  const file = join(dir, DB_FILE);
+  ensurePrivateFile(file);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+  } catch (err) {
+    throw new VigilError('VGL_STORE_FAILED', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    db.close();
+    throw new VigilError('VGL_STORE_MIGRATION', `database schema version ${current} is newer than this Vigil (${MIGRATIONS.length})`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    try {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[version] as string);
+        db.pragma(`user_version = ${version + 1}`);
+      }).immediate();
+    } catch (err) {
+      db.close();
+      throw new VigilError('VGL_STORE_MIGRATION', `migration to schema version ${version + 1} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+/** Runs a synchronous SQLite call and turns driver errors into coded store errors. */
+function guarded<T>(what: string, fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(new VigilError('VGL_STORE_FAILED', `${what} failed: ${(err as Error).message}`, { cause: err }));
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly keys: KeyRepository;
+  readonly access: AccessRepository;
+  readonly checks: CheckResultRepository;
+  readonly alerts: AlertRepository;
+  readonly outbox: OutboxRepository;
+
+  constructor(private readonly db: Database.Database) {
+    this.keys = new SqliteKeys(db);
+    this.access = new SqliteAccess(db);
+    this.checks = new SqliteChecks(db);
+    this.alerts = new SqliteAlerts(db);
+    this.outbox = new SqliteOutbox(db);
+  }
+
+  ping(): Promise<void> {
+    return guarded('ping', () => {
+      this.db.prepare('SELECT 1').get();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}
+
+class SqliteKeys implements KeyRepository {
+  private readonly insertStmt;
+  private readonly getStmt;
+  private readonly listStmt;
+  private readonly revokeStmt;
+  private readonly revisionStmt;
+
+  constructor(db: Database.Database) {
+    const nextRev = '(SELECT coalesce(max(rev), 0) + 1 FROM api_keys)';
+    this.insertStmt = db.prepare(
+      `INSERT INTO api_keys (id, name, hash, scopes, created_at, expires_at, revoked_at, rev)
+       VALUES (@id, @name, @hash, @scopes, @createdAt, @expiresAt, @revokedAt, ${nextRev})`,
+    );
+    this.getStmt = db.prepare('SELECT * FROM api_keys WHERE id = ?');
+    this.listStmt = db.prepare('SELECT * FROM api_keys ORDER BY created_at, id');
+    this.revokeStmt = db.prepare(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?), rev = ${nextRev} WHERE id = ?`);
+    this.revisionStmt = db.prepare('SELECT coalesce(max(rev), 0) AS rev FROM api_keys').pluck();
+  }
+
+  insert(key: ApiKey): Promise<void> {
+    return guarded('key insert', () => {
+      this.insertStmt.run({ ...key, scopes: JSON.stringify(key.scopes) });
+    });
+  }
+
+  get(id: string): Promise<ApiKey | undefined> {
+    return guarded('key read', () => {
+      const row = this.getStmt.get(id) as Row | undefined;
+      return row && toKey(row);
+    });
+  }
+
+  list(): Promise<ApiKey[]> {
+    return guarded('key list', () => (this.listStmt.all() as Row[]).map(toKey));
+  }
+
+  revoke(id: string, at: number): Promise<boolean> {
+    return guarded('key revoke', () => this.revokeStmt.run(at, id).changes > 0);
+  }
+
+  revision(): Promise<number> {
+    return guarded('key revision', () => this.revisionStmt.get() as number);
+  }
+}
+
+function toKey(row: Row): ApiKey {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    hash: row.hash as string,
+    scopes: JSON.parse(row.scopes as string) as string[],
+    createdAt: row.created_at as number,
+    expiresAt: (row.expires_at as number | null) ?? null,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+  };
+}
+
+class SqliteAccess implements AccessRepository {
+  private readonly insertMany;
+  private readonly recentStmt;
+
+  constructor(db: Database.Database) {
+    const insert = db.prepare(
+      `INSERT INTO access_records (at, request_id, route, method, path, status, duration_ms, client_ip, key_id, error_code)
+       VALUES (@at, @requestId, @route, @method, @path, @status, @durationMs, @clientIp, @keyId, @errorCode)`,
+    );
+    this.insertMany = db.transaction((records: readonly AccessRecord[]) => {
+      for (const record of records) insert.run(record);
+    });
+    this.recentStmt = db.prepare('SELECT * FROM access_records ORDER BY id DESC LIMIT ?');
+  }
+
+  appendMany(records: readonly AccessRecord[]): Promise<void> {
+    return guarded('access record write', () => this.insertMany(records));
+  }
+
+  recent(limit: number): Promise<AccessRecord[]> {
+    return guarded('access record read', () =>
+      (this.recentStmt.all(limit) as Row[]).map((row) => ({
+        at: row.at as number,
+        requestId: row.request_id as string,
+        route: row.route as string,
+        method: row.method as string,
+        path: row.path as string,
+        status: row.status as number,
+        durationMs: row.duration_ms as number,
+        clientIp: row.client_ip as string,
+        keyId: (row.key_id as string | null) ?? null,
+        errorCode: (row.error_code as string | null) ?? null,
+      })),
+    );
+  }
+}
+
+class SqliteChecks implements CheckResultRepository {
+  private readonly insertStmt;
+  private readonly recentStmt;
+
+  constructor(db: Database.Database) {
+    this.insertStmt = db.prepare(
+      'INSERT INTO check_results (check_name, at, status, latency_ms, detail) VALUES (@check, @at, @status, @latencyMs, @detail)',
+    );
+    this.recentStmt = db.prepare('SELECT * FROM check_results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT ?');
+  }
+
+  append(result: CheckResult): Promise<void> {
+    return guarded('check result write', () => {
+      this.insertStmt.run(result);
+    });
+  }
+
+  recent(check: string, limit: number): Promise<CheckResult[]> {
+    return guarded('check result read', () =>
+      (this.recentStmt.all(check, limit) as Row[]).map((row) => ({
+        check: row.check_name as string,
+        at: row.at as number,
+        status: row.status as CheckResult['status'],
+        latencyMs: row.latency_ms as number,
+        detail: row.detail as string,
+      })),
+    );
+  }
+}
+
+class SqliteAlerts implements AlertRepository {
+  private readonly upsertStmt;
+  private readonly openStmt;
+  private readonly getStmt;
+
+  constructor(db: Database.Database) {
+    this.upsertStmt = db.prepare(
+      `INSERT INTO alerts (id, rule, severity, state, labels, summary, pending_since, fired_at, resolved_at, updated_at)
+       VALUES (@id, @rule, @severity, @state, @labels, @summary, @pendingSince, @firedAt, @resolvedAt, @updatedAt)
+       ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, state = excluded.state, labels = excluded.labels,
+         summary = excluded.summary, pending_since = excluded.pending_since, fired_at = excluded.fired_at,
+         resolved_at = excluded.resolved_at, updated_at = excluded.updated_at`,
+    );
+    this.openStmt = db.prepare("SELECT * FROM alerts WHERE state != 'resolved' ORDER BY pending_since");
+    this.getStmt = db.prepare('SELECT * FROM alerts WHERE id = ?');
+  }
+
+  upsert(alert: Alert): Promise<void> {
+    return guarded('alert write', () => {
+      this.upsertStmt.run({ ...alert, labels: JSON.stringify(alert.labels) });
+    });
+  }
+
+  open(): Promise<Alert[]> {
+    return guarded('alert read', () => (this.openStmt.all() as Row[]).map(toAlert));
+  }
+
+  get(id: string): Promise<Alert | undefined> {
+    return guarded('alert read', () => {
+      const row = this.getStmt.get(id) as Row | undefined;
+      return row && toAlert(row);
+    });
+  }
+}
+
+function toAlert(row: Row): Alert {
+  return {
+    id: row.id as string,
+    rule: row.rule as string,
+    severity: row.severity as Alert['severity'],
+    state: row.state as Alert['state'],
+    labels: JSON.parse(row.labels as string) as Record<string, string>,
+    summary: row.summary as string,
+    pendingSince: row.pending_since as number,
+    firedAt: (row.fired_at as number | null) ?? null,
+    resolvedAt: (row.resolved_at as number | null) ?? null,
+    updatedAt: row.updated_at as number,
+  };
+}
+
+class SqliteOutbox implements OutboxRepository {
+  private readonly insertStmt;
+  private readonly dueStmt;
+  private readonly deliveredStmt;
+  private readonly failedStmt;
+  private readonly expiredStmt;
+  private readonly listStmt;
+
+  constructor(db: Database.Database) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO notifications (alert_id, receiver, kind, payload, state, attempts, created_at, next_attempt_at)
+       VALUES (@alertId, @receiver, @kind, @payload, 'pending', 0, @createdAt, @createdAt)`,
+    );
+    this.dueStmt = db.prepare("SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?");
+    this.deliveredStmt = db.prepare("UPDATE notifications SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE id = ?");
+    this.failedStmt = db.prepare('UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?');
+    this.expiredStmt = db.prepare("UPDATE notifications SET state = 'expired', attempts = attempts + 1, last_error = ? WHERE id = ?");
+    this.listStmt = db.prepare('SELECT * FROM notifications WHERE alert_id = ? ORDER BY id');
+  }
+
+  enqueue(n: NewNotification): Promise<number> {
+    return guarded('notification enqueue', () => Number(this.insertStmt.run(n).lastInsertRowid));
+  }
+
+  due(now: number, limit: number): Promise<Notification[]> {
+    return guarded('outbox read', () => (this.dueStmt.all(now, limit) as Row[]).map(toNotification));
+  }
+
+  markDelivered(id: number, at: number): Promise<void> {
+    return guarded('outbox update', () => {
+      this.deliveredStmt.run(at, id);
+    });
+  }
+
+  markFailed(id: number, error: string, nextAttemptAt: number): Promise<void> {
+    return guarded('outbox update', () => {
+      this.failedStmt.run(error, nextAttemptAt, id);
+    });
+  }
+
+  markExpired(id: number, error: string): Promise<void> {
+    return guarded('outbox update', () => {
+      this.expiredStmt.run(error, id);
+    });
+  }
+
+  list(alertId: string): Promise<Notification[]> {
+    return guarded('outbox read', () => (this.listStmt.all(alertId) as Row[]).map(toNotification));
+  }
+}
+
+function toNotification(row: Row): Notification {
+  return {
+    id: row.id as number,
+    alertId: row.alert_id as string,
+    receiver: row.receiver as string,
+    kind: row.kind as Notification['kind'],
+    payload: row.payload as string,
+    state: row.state as Notification['state'],
+    attempts: row.attempts as number,
+    createdAt: row.created_at as number,
+    nextAttemptAt: row.next_attempt_at as number,
+    lastError: (row.last_error as string | null) ?? null,
+    deliveredAt: (row.delivered_at as number | null) ?? null,
+  };
+}

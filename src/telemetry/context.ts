@@ -1,0 +1,20 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+/** What every log line written while handling one request carries. */
+export interface RequestContext {
+  requestId: string;
+}
+
+export const requestContext = new AsyncLocalStorage<RequestContext>();
+
+const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The caller's `X-Request-Id` or `X-Correlation-ID` when it is a sane token (so it cannot inject
+ * into logs), else a fresh UUID.
+ */
+export function requestIdFrom(headerValue: string | string[] | undefined): string {
+  const value = Array.isArray(headerValue) ? headerValue[0] : headerValue;
+  return value !== undefined && VALID_ID.test(value) ? value : randomUUID();
+}
