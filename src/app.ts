@@ -48,6 +48,7 @@ export class App {
   readonly console: ConsoleServer;
   private readonly lifecycle = new Lifecycle();
   private readonly accessWriter: BatchWriter<AccessRecord>;
+  private stopping: Promise<void> | undefined;
 
   constructor(readonly loaded: LoadedConfig, options: AppOptions = {}) {
     const env = options.env ?? process.env;
@@ -98,8 +99,13 @@ export class App {
     this.logger.info({ source: this.loaded.source }, 'vigil started');
   }
 
-  /** Graceful stop within the configured shutdown timeout. */
-  async stop(): Promise<void> {
+  /** Graceful stop within the configured shutdown timeout; later calls wait for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     const deadline = Date.now() + this.loaded.config.shutdown.timeout;
     await this.lifecycle.stop(deadline);
     this.logger.info('vigil stopped');

@@ -30,6 +30,17 @@ export interface GatewayDeps {
 }
 
 const NO_ROUTE = '(none)';
+
+/** What the access record needs, filled in as the request passes the pipeline. */
+interface RequestState {
+  readonly requestId: string;
+  readonly target: string;
+  readonly clientIp: string;
+  readonly startedAt: number;
+  route: CompiledRoute | undefined;
+  ctx: GatewayContext | undefined;
+  errorCode: ErrorCode | null;
+}
 const REJECTION_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
   'cache-control': 'no-store',
@@ -103,32 +114,40 @@ export class GatewayServer implements Component {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const startedAt = performance.now();
-    const target = req.url ?? '/';
+    const state: RequestState = {
+      requestId,
+      target: req.url ?? '/',
+      // Read now: the socket is gone by the time a closed response is recorded.
+      clientIp: req.socket.remoteAddress ?? '',
+      startedAt: performance.now(),
+      route: undefined,
+      ctx: undefined,
+      errorCode: null,
+    };
     this.inFlight++;
-    let route: CompiledRoute | undefined;
-    let ctx: GatewayContext | undefined;
-    let errorCode: ErrorCode | null = null;
-    res.once('close', () => this.finish(req, res, requestId, target, route, ctx, errorCode, startedAt));
+    res.once('close', () => this.finish(req, res, state));
     try {
       if (this.draining) {
         res.setHeader('connection', 'close');
         throw new VigilError('VGL_GATEWAY_SHUTTING_DOWN', 'the gateway is shutting down');
       }
+      const { target } = state;
       if (target.charCodeAt(0) !== 47 /* '/' */ || hasDotSegment(target)) {
         throw new VigilError('VGL_GATEWAY_BAD_REQUEST', 'the request target must be an absolute path without dot segments');
       }
       const query = target.indexOf('?');
-      route = this.router.match(query === -1 ? target : target.slice(0, query));
+      const route = this.router.match(query === -1 ? target : target.slice(0, query));
       if (!route) throw new VigilError('VGL_GATEWAY_NO_ROUTE', 'no route matches this path');
-      ctx = { req, res, requestId, route, target, startedAt, clientIp: req.socket.remoteAddress ?? '', key: null };
+      state.route = route;
+      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, key: null };
+      state.ctx = ctx;
       for (const stage of this.pipelines.get(route.name) as Stage[]) {
         const pending = stage(ctx);
         if (pending) await pending;
       }
       await forward(ctx, this.pools.get(route));
     } catch (err) {
-      errorCode = this.reject(res, err, requestId);
+      state.errorCode = this.reject(res, err, requestId);
     }
   }
 
@@ -144,34 +163,25 @@ export class GatewayServer implements Component {
     return error.code;
   }
 
-  private finish(
-    req: IncomingMessage,
-    res: ServerResponse,
-    requestId: string,
-    target: string,
-    route: CompiledRoute | undefined,
-    ctx: GatewayContext | undefined,
-    errorCode: ErrorCode | null,
-    startedAt: number,
-  ): void {
+  private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inFlight--;
     if (this.draining && this.inFlight === 0) this.drained?.();
-    const durationMs = performance.now() - startedAt;
+    const durationMs = performance.now() - state.startedAt;
     // 499: the client closed the connection before the response was complete (nginx's convention).
     const status = res.writableFinished ? res.statusCode : 499;
-    const routeName = route?.name ?? NO_ROUTE;
+    const routeName = state.route?.name ?? NO_ROUTE;
     this.metrics.observe(routeName, req.method ?? 'OTHER', status, durationMs);
     const record: AccessRecord = {
       at: this.deps.clock.now(),
-      requestId,
+      requestId: state.requestId,
       route: routeName,
       method: req.method ?? '',
-      path: target.length > 2048 ? target.slice(0, 2048) : target,
+      path: state.target.length > 2048 ? state.target.slice(0, 2048) : state.target,
       status,
       durationMs: Math.round(durationMs * 1000) / 1000,
-      clientIp: req.socket.remoteAddress ?? '',
-      keyId: ctx?.key?.id ?? null,
-      errorCode,
+      clientIp: state.clientIp,
+      keyId: state.ctx?.key?.id ?? null,
+      errorCode: state.errorCode,
     };
     if (this.deps.config.log.accessLog) this.deps.logger.info({ access: record }, 'request');
     this.deps.onAccess(record);

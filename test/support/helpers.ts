@@ -1,0 +1,83 @@
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { after } from 'node:test';
+import { App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+
+/** A fresh 0700 data directory, removed when the test file ends. */
+export function tempDir(prefix = 'vigil-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o700);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A real HTTP server on a free loopback port. */
+export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string; port: number }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { server, url: `http://127.0.0.1:${port}`, port };
+}
+
+/** Collects every line the logger writes, as the real serialized output. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) this.lines.push(line);
+    done();
+  }
+
+  get text(): string {
+    return this.lines.join('\n');
+  }
+
+  records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function merge(base: Json, extra: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const prior = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && prior && typeof prior === 'object' && !Array.isArray(prior)
+        ? merge(prior as Json, value as Json)
+        : value;
+  }
+  return out;
+}
+
+/**
+ * Starts an App whose config is `config` over a base of free ports and a temp data dir; the app
+ * is stopped when the test file ends. JSON is YAML, so the config goes through the real loader.
+ */
+export async function startApp(config: Json, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; log: LogCapture; gatewayUrl: string; consoleUrl: string; dataDir: string }> {
+  const dataDir = tempDir();
+  const log = new LogCapture();
+  const base: Json = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir } };
+  const loaded = parseConfig(JSON.stringify(merge(base, config)), 'test.yaml', env);
+  const app = new App(loaded, { env, logDestination: log });
+  await app.start();
+  after(() => app.stop());
+  return {
+    app,
+    log,
+    dataDir,
+    gatewayUrl: `http://127.0.0.1:${app.gateway.address().port}`,
+    consoleUrl: `http://127.0.0.1:${app.console.address().port}`,
+  };
+}
