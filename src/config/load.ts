@@ -75,7 +75,13 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
       })),
     );
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // The yaml library refuses alias expansions that would blow up memory ("billion laughs").
+    throw new ConfigError(source, [{ code: 'VGL_CONFIG_PARSE', path: '', line: undefined, message: (err as Error).message }]);
+  }
   const issues: ConfigIssue[] = [];
   const secretValues: string[] = [];
   const lineOf = (path: ConfigPath) => findLine(doc, lines, path);
