@@ -59,20 +59,20 @@ const route = z.strictObject({
   scopes: z.array(scope).default([]).describe('Scopes a key must hold (all of them) to use the route.'),
   timeouts: z
     .strictObject({
-      connect: duration.default(5000).describe('Time to open the upstream connection.'),
-      response: duration.default(60_000).describe('Time for the upstream to send its response headers.'),
-      idle: duration.default(60_000).describe('Longest pause between two body chunks from the upstream.'),
+      connect: duration.prefault('5s').describe('Time to open the upstream connection.'),
+      response: duration.prefault('60s').describe('Time for the upstream to send its response headers.'),
+      idle: duration.prefault('60s').describe('Longest pause between two body chunks from the upstream.'),
     })
     .prefault({}),
 });
 
 const httpCheck = z.strictObject({
   name: name('check name').describe('Identifies the check in metrics, results and alert rules.'),
-  type: z.literal('http'),
+  type: z.literal('http').describe('Check type.'),
   url: httpUrl.describe('URL to request.'),
-  method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
-  interval: duration.default(30_000).describe('Time between the starts of two runs.'),
-  timeout: duration.default(5000).describe('A run that takes longer counts as down.'),
+  method: z.enum(['GET', 'HEAD', 'POST']).default('GET').describe('Request method.'),
+  interval: duration.prefault('30s').describe('Time between the starts of two runs.'),
+  timeout: duration.prefault('5s').describe('A run that takes longer counts as down.'),
   expectStatus: z
     .array(z.number().int().min(100).max(599))
     .min(1)
@@ -85,19 +85,19 @@ const checkDownRule = z.strictObject({
   name: name('rule name').describe('Identifies the rule in alerts and notifications.'),
   kind: z.literal('checkDown').describe('Fires when a check has been down continuously for `for`.'),
   check: name('check name').describe('Name of the monitored check.'),
-  for: duration.default(0).describe('How long the check must stay down before the alert fires.'),
-  severity: z.enum(['info', 'warning', 'critical']).default('critical'),
+  for: duration.prefault('0s').describe('How long the check must stay down before the alert fires.'),
+  severity: z.enum(['info', 'warning', 'critical']).default('critical').describe('Carried in the alert and its notifications.'),
   receivers: z.array(name('receiver name')).min(1).describe('Receivers notified when the alert fires and resolves.'),
   summary: z.string().max(500).optional().describe('One line for the notification; default names the check and its last failure.'),
 });
 
 const webhookReceiver = z.strictObject({
-  name: name('receiver name'),
-  type: z.literal('webhook'),
+  name: name('receiver name').describe('Referenced by rules.'),
+  type: z.literal('webhook').describe('JSON POST; more notifier types come with the alerting work.'),
   url: httpUrl.describe('URL that receives a JSON POST per notification.'),
   headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. an authorization token.'),
-  timeout: duration.default(5000).describe('Time allowed for one delivery attempt.'),
-  maxAge: duration.default(86_400_000).describe('Retries stop when a notification is older than this.'),
+  timeout: duration.prefault('5s').describe('Time allowed for one delivery attempt.'),
+  maxAge: duration.prefault('24h').describe('Retries stop when a notification is older than this.'),
 });
 
 export const configSchema = z
@@ -106,7 +106,7 @@ export const configSchema = z
       .strictObject({
         listen: listen(8080),
         maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384).describe('Largest request header block accepted (431 beyond).'),
-        routes: z.array(route).default([]),
+        routes: z.array(route).default([]).describe('Routes, matched by longest prefix.'),
       })
       .prefault({}),
     console: z
@@ -116,28 +116,28 @@ export const configSchema = z
       .prefault({}),
     store: z
       .strictObject({
-        driver: z.literal('sqlite').default('sqlite'),
+        driver: z.literal('sqlite').default('sqlite').describe('Embedded SQLite (WAL). PostgreSQL comes with cluster mode.'),
         dataDir: z.string().min(1).optional().describe('Data directory (mode 0700). Default: $VIGIL_DATA_DIR, else ./vigil-data.'),
       })
       .prefault({}),
     log: z
       .strictObject({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Lowest level written.'),
         format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto` is pretty on a terminal, JSON otherwise.'),
         redact: z.array(z.string().min(1)).default([]).describe('Extra log field paths to redact, in pino path syntax.'),
         accessLog: z.boolean().default(true).describe('One log line per gateway request.'),
       })
       .prefault({}),
-    monitor: z.strictObject({ checks: z.array(httpCheck).default([]) }).prefault({}),
+    monitor: z.strictObject({ checks: z.array(httpCheck).default([]).describe('Health checks run on a schedule.') }).prefault({}),
     alerting: z
       .strictObject({
-        rules: z.array(checkDownRule).default([]),
-        receivers: z.array(webhookReceiver).default([]),
+        rules: z.array(checkDownRule).default([]).describe('Alert rules.'),
+        receivers: z.array(webhookReceiver).default([]).describe('Where notifications go.'),
       })
       .prefault({}),
     shutdown: z
       .strictObject({
-        timeout: duration.default(10_000).describe('Longest graceful drain on SIGTERM/SIGINT before connections are cut.'),
+        timeout: duration.prefault('10s').describe('Longest graceful drain on SIGTERM/SIGINT before connections are cut.'),
       })
       .prefault({}),
   })

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import { requestContext } from './context.js';
-import { REDACTED, REDACTED_PATHS, SecretScrubber } from './redact.js';
+import { REDACTED, REDACTED_PATHS } from './redact.js';
+import type { SecretScrubber } from './redact.js';
 
 export type { Logger } from 'pino';
 
