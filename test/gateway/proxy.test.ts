@@ -195,6 +195,23 @@ describe('gateway rejections', () => {
     assert.equal(upstream.seen.length, 0);
   });
 
+  it('400 for request-smuggling shapes; the upstream sees none of them', async () => {
+    const upstream = await echoUpstream();
+    const { gatewayUrl } = await appWith(upstream.url, { auth: 'none' });
+    const shapes = {
+      'content-length and transfer-encoding': 'POST /agents/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'two different content-lengths': 'POST /agents/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab',
+      'invalid content-length': 'POST /agents/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\na',
+      'obs-fold header': 'GET /agents/x HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n',
+    };
+    for (const [shape, raw] of Object.entries(shapes)) {
+      const res = await rawRequest(gatewayUrl, raw);
+      assert.match(res, /^HTTP\/1.1 400 /, shape);
+      assert.match(res, /VGL_GATEWAY_BAD_REQUEST/, shape);
+    }
+    assert.equal(upstream.seen.length, 0);
+  });
+
   it('a client that disconnects aborts the upstream request at once', async () => {
     let upstreamClosed: (() => void) | undefined;
     const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
