@@ -25,6 +25,8 @@ export async function runUntilSignal(loaded: LoadedConfig, onStarted?: (app: App
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // A stray rejection is a bug to report, not a reason to drop every connection in flight.
+  process.on('unhandledRejection', (err) => app.logger.error({ err }, 'unhandled promise rejection'));
   await onStarted?.(app);
 }
 
