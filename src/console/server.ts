@@ -6,11 +6,15 @@ import type { VigilConfig } from '../config/schema.js';
 import { VigilError } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../telemetry/logger.js';
+import { registerHealthRoutes } from './health.js';
+import type { HealthSource } from './health.js';
 
 export interface ConsoleDeps {
   config: VigilConfig;
   logger: Logger;
   registry: Registry;
+  /** Serves `/readyz` and `/healthz` when given. */
+  health?: HealthSource;
 }
 
 /** The admin listener (loopback by default): metrics and health now; the admin API and web console later. */
@@ -31,6 +35,7 @@ export class ConsoleServer implements Component {
       return deps.registry.metrics();
     });
     this.app.get('/livez', async () => ({ status: 'ok' }));
+    if (deps.health) registerHealthRoutes(this.app, deps.health);
   }
 
   address(): AddressInfo {

@@ -1,0 +1,110 @@
+import { Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Agent } from 'undici';
+import type { VigilConfig } from '../config/schema.js';
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { Component } from '../core/lifecycle.js';
+import type { CheckResult } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Check } from './check.js';
+import { createCheck } from './registry.js';
+import { CheckScheduler } from './scheduler.js';
+
+export interface MonitorDeps {
+  config: VigilConfig;
+  store: Store;
+  bus: EventBus;
+  registry: Registry;
+  logger: Logger;
+  clock: Clock;
+  /** Largest random delay before each check's first run; tests set it low. */
+  maxJitterMs?: number;
+}
+
+/** A configured check and its latest result, for the health endpoints. */
+export interface CheckHealth {
+  name: string;
+  readiness: boolean;
+  /** Undefined until the check has run once since start. */
+  result: CheckResult | undefined;
+}
+
+/**
+ * Runs the configured checks. Every result is stored, exported as `vigil_check_up` and
+ * `vigil_check_latency_seconds`, published as `check.result` (the alert rules listen) and kept
+ * as the latest per check for `/readyz` and `/healthz`.
+ */
+export class MonitorService implements Component {
+  readonly name = 'monitor';
+  private readonly checks: Check[];
+  private readonly latest = new Map<string, CheckResult>();
+  private readonly scheduler: CheckScheduler;
+  private readonly dispatcher = new Agent({ keepAliveTimeout: 4000 });
+  private readonly up: Gauge<'check'>;
+  private readonly latency: Gauge<'check'>;
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: MonitorDeps) {
+    this.logger = deps.logger.child({ component: 'monitor' });
+    this.checks = deps.config.monitor.checks.map((config) => createCheck(config, { dispatcher: this.dispatcher }));
+    this.up = new Gauge({ name: 'vigil_check_up', help: '1 when the latest run of the check was up, 0 when down.', labelNames: ['check'], registers: [deps.registry] });
+    this.latency = new Gauge({
+      name: 'vigil_check_latency_seconds',
+      help: 'Latency of the latest run of the check (time to response headers for HTTP checks).',
+      labelNames: ['check'],
+      registers: [deps.registry],
+    });
+    this.scheduler = new CheckScheduler({
+      clock: deps.clock,
+      maxJitterMs: deps.maxJitterMs,
+      onResult: (result) => this.record(result),
+      onError: (err, check) => this.logger.error({ err, check }, 'check result handling failed'),
+      onSkipped: (check) => this.logger.warn({ check }, 'check run skipped: the previous run has not finished'),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.scheduler.start(this.checks);
+    this.logger.info({ checks: this.checks.map((c) => c.name) }, 'monitor started');
+  }
+
+  async stop(deadline: number): Promise<void> {
+    await this.scheduler.stop(deadline);
+    await this.dispatcher.close().catch((err: unknown) => this.logger.warn({ err }, 'check connection pool did not close cleanly'));
+  }
+
+  /** Resolves when the store answers; part of readiness. */
+  pingStore(): Promise<void> {
+    return this.deps.store.ping();
+  }
+
+  /** Every configured check, in config order, with its latest result. */
+  health(): CheckHealth[] {
+    return this.checks.map((check) => ({ name: check.name, readiness: check.readiness, result: this.latest.get(check.name) }));
+  }
+
+  latestResult(check: string): CheckResult | undefined {
+    return this.latest.get(check);
+  }
+
+  private async record(result: CheckResult): Promise<void> {
+    const previous = this.latest.get(result.check);
+    this.latest.set(result.check, result);
+    this.up.set({ check: result.check }, result.status === 'up' ? 1 : 0);
+    this.latency.set({ check: result.check }, result.latencyMs / 1000);
+    if (previous?.status !== result.status) {
+      const line = { check: result.check, status: result.status, detail: result.detail, latencyMs: Math.round(result.latencyMs) };
+      if (result.status === 'up') this.logger.info(line, 'check is up');
+      else this.logger.warn(line, 'check is down');
+    }
+    // Alert rules hear the result even when the store cannot keep it.
+    this.deps.bus.emit('check.result', result);
+    try {
+      await this.deps.store.checks.append(result);
+    } catch (err) {
+      this.logger.error({ err, check: result.check }, 'check result could not be stored');
+    }
+  }
+}

@@ -1,0 +1,121 @@
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../core/clock.js';
+import type { CheckResult } from '../store/records.js';
+import type { Check, CheckOutcome } from './check.js';
+
+export interface CheckSchedulerOptions {
+  clock: Clock;
+  /** Receives every result in the order the runs finish. Should not throw; if it does, `onError` hears of it. */
+  onResult: (result: CheckResult) => Promise<void> | void;
+  onError: (err: unknown, check: string) => void;
+  /** A run was due while the previous run of the same check had not finished, so it was skipped. */
+  onSkipped?: (check: string) => void;
+  /** Upper bound of the random delay before a check's first run (also capped at a tenth of its interval). */
+  maxJitterMs?: number;
+  random?: () => number;
+}
+
+interface Entry {
+  readonly check: Check;
+  timer: NodeJS.Timeout | undefined;
+  /** performance.now() time of the next run; runs keep to a fixed grid instead of drifting. */
+  nextRunAt: number;
+  running: Promise<void> | undefined;
+}
+
+/**
+ * Runs each check every `interval`. Runs of one check never overlap; a run that outlives its
+ * `timeout` is aborted and reported down at the timeout, whether or not the check honours the abort.
+ * Checks start after a small random delay so that many checks do not fire in the same instant.
+ */
+export class CheckScheduler {
+  private readonly entries: Entry[] = [];
+  private readonly shutdown = new AbortController();
+  private started = false;
+
+  constructor(private readonly options: CheckSchedulerOptions) {}
+
+  start(checks: readonly Check[]): void {
+    if (this.started) throw new Error('CheckScheduler.start called twice');
+    this.started = true;
+    const random = this.options.random ?? Math.random;
+    const maxJitter = this.options.maxJitterMs ?? 1000;
+    for (const check of checks) {
+      const jitter = random() * Math.min(maxJitter, check.intervalMs / 10);
+      const entry: Entry = { check, timer: undefined, nextRunAt: performance.now() + jitter, running: undefined };
+      this.entries.push(entry);
+      this.arm(entry);
+    }
+  }
+
+  /** Stops scheduling, aborts runs in flight and waits (until `deadline`) for them to end. No results after this. */
+  async stop(deadline: number): Promise<void> {
+    this.shutdown.abort();
+    for (const entry of this.entries) clearTimeout(entry.timer);
+    const running = this.entries.map((e) => e.running).filter((p): p is Promise<void> => p !== undefined);
+    if (running.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    });
+    await Promise.race([Promise.all(running), timeUp]);
+    clearTimeout(timer);
+  }
+
+  private arm(entry: Entry): void {
+    if (this.shutdown.signal.aborted) return;
+    entry.timer = setTimeout(() => this.due(entry), Math.max(0, entry.nextRunAt - performance.now()));
+    // The servers keep the process alive; a pending check must not.
+    entry.timer.unref();
+  }
+
+  private due(entry: Entry): void {
+    entry.timer = undefined;
+    if (this.shutdown.signal.aborted) return;
+    if (entry.running) {
+      this.options.onSkipped?.(entry.check.name);
+    } else {
+      entry.running = this.execute(entry.check).finally(() => {
+        entry.running = undefined;
+      });
+    }
+    const now = performance.now();
+    entry.nextRunAt += entry.check.intervalMs;
+    // After a stall (a blocked event loop, a suspended laptop) skip the missed slots rather than burst.
+    if (entry.nextRunAt < now) entry.nextRunAt = now + entry.check.intervalMs;
+    this.arm(entry);
+  }
+
+  private async execute(check: Check): Promise<void> {
+    const at = this.options.clock.now();
+    const controller = new AbortController();
+    const cancel = (): void => controller.abort();
+    this.shutdown.signal.addEventListener('abort', cancel, { once: true });
+    const run = check.run(controller.signal).catch(
+      (err: unknown): CheckOutcome => ({ status: 'down', latencyMs: 0, detail: `check failed (${err instanceof Error ? err.name : 'error'})` }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<CheckOutcome>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        resolve({ status: 'down', latencyMs: check.timeoutMs, detail: `timed out after ${check.timeoutMs}ms` });
+      }, check.timeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([run, timedOut]);
+      clearTimeout(timer);
+      if (!this.shutdown.signal.aborted) {
+        try {
+          await this.options.onResult({ check: check.name, at, ...outcome });
+        } catch (err) {
+          this.options.onError(err, check.name);
+        }
+      }
+      // A check that ignores its abort keeps its slot until it really ends: never two runs at once.
+      await run;
+    } finally {
+      clearTimeout(timer);
+      this.shutdown.signal.removeEventListener('abort', cancel);
+    }
+  }
+}

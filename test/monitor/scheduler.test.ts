@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { systemClock } from '../../src/core/clock.js';
+import { CheckScheduler } from '../../src/monitor/index.js';
+import type { Check, CheckOutcome } from '../../src/monitor/index.js';
+import type { CheckResult } from '../../src/store/records.js';
+import { waitFor } from '../alerting/support.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function fakeCheck(name: string, run: (signal: AbortSignal) => Promise<CheckOutcome>, intervalMs = 50, timeoutMs = 40): Check {
+  return { name, type: 'http', intervalMs, timeoutMs, readiness: false, run };
+}
+
+function scheduler(results: CheckResult[], extra: { onSkipped?: (check: string) => void; random?: () => number; maxJitterMs?: number } = {}): CheckScheduler {
+  return new CheckScheduler({
+    clock: systemClock,
+    onResult: (result) => {
+      results.push(result);
+    },
+    onError: (err) => {
+      throw err;
+    },
+    maxJitterMs: 0,
+    ...extra,
+  });
+}
+
+const up = async (): Promise<CheckOutcome> => ({ status: 'up', latencyMs: 1, detail: 'status 200' });
+
+describe('check scheduler', () => {
+  it('runs every check on its own interval', async () => {
+    const results: CheckResult[] = [];
+    const s = scheduler(results);
+    s.start([fakeCheck('fast', up, 30), fakeCheck('slow', up, 120, 100)]);
+    await sleep(250);
+    await s.stop(Date.now() + 1000);
+    const fast = results.filter((r) => r.check === 'fast').length;
+    const slow = results.filter((r) => r.check === 'slow').length;
+    assert.ok(fast >= 6 && fast <= 10, `fast ran ${fast} times`);
+    assert.ok(slow >= 2 && slow <= 3, `slow ran ${slow} times`);
+  });
+
+  it('never overlaps two runs of one check, even when the check ignores its abort', async () => {
+    const results: CheckResult[] = [];
+    const skipped: string[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    const s = scheduler(results, { onSkipped: (check) => skipped.push(check) });
+    s.start([
+      fakeCheck('stubborn', async () => {
+        runs++;
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await sleep(130); // ignores the signal on purpose
+        running--;
+        return { status: 'up', latencyMs: 130, detail: 'late' };
+      }),
+    ]);
+    await sleep(300);
+    await s.stop(Date.now() + 1000);
+    assert.equal(maxRunning, 1);
+    assert.ok(runs >= 2 && runs <= 3, `ran ${runs} times`);
+    assert.ok(skipped.length >= 3, `skipped ${skipped.length}`);
+    assert.ok(results.length >= 2);
+    for (const result of results) assert.equal(result.detail, 'timed out after 40ms', 'the late outcome is never reported');
+  });
+
+  it('aborts a hung run at its timeout and reports it down then', async () => {
+    const results: CheckResult[] = [];
+    let aborted: number | undefined;
+    const started = Date.now();
+    const s = scheduler(results);
+    s.start([
+      fakeCheck(
+        'hung',
+        (signal) =>
+          new Promise<CheckOutcome>((resolve) => {
+            signal.addEventListener('abort', () => {
+              aborted = Date.now() - started;
+              resolve({ status: 'down', latencyMs: 0, detail: 'aborted' });
+            });
+          }),
+        1000,
+        60,
+      ),
+    ]);
+    const result = await waitFor(() => results[0], 1000, 'the first result');
+    await s.stop(Date.now() + 1000);
+    assert.deepEqual({ status: result.status, latencyMs: result.latencyMs, detail: result.detail }, { status: 'down', latencyMs: 60, detail: 'timed out after 60ms' });
+    assert.ok(aborted !== undefined && aborted >= 55 && aborted < 300, `aborted after ${aborted}ms`);
+    assert.ok(Math.abs(result.at - started) < 100, 'the result is stamped with the start of the run');
+  });
+
+  it('reports a check that throws as down and keeps scheduling it', async () => {
+    const results: CheckResult[] = [];
+    const s = scheduler(results);
+    s.start([fakeCheck('broken', () => Promise.reject(new TypeError('bug')), 30, 20)]);
+    await waitFor(() => results.length >= 2, 1000, 'two results');
+    await s.stop(Date.now() + 1000);
+    assert.equal(results[0]?.detail, 'check failed (TypeError)');
+  });
+
+  it('delays the first run by the jitter, and stop aborts runs in flight and reports nothing more', async () => {
+    const results: CheckResult[] = [];
+    let started: number | undefined;
+    let sawAbort = false;
+    const begin = Date.now();
+    const s = scheduler(results, { random: () => 1, maxJitterMs: 80 });
+    s.start([
+      fakeCheck(
+        'slow',
+        (signal) =>
+          new Promise<CheckOutcome>((resolve) => {
+            started = Date.now() - begin;
+            signal.addEventListener('abort', () => {
+              sawAbort = true;
+              resolve({ status: 'down', latencyMs: 0, detail: 'cancelled' });
+            });
+          }),
+        1000,
+        900,
+      ),
+    ]);
+    await waitFor(() => started !== undefined, 1000, 'the first run');
+    assert.ok(started !== undefined && started >= 75, `first run after ${started}ms`);
+    await s.stop(Date.now() + 1000);
+    assert.equal(sawAbort, true);
+    await sleep(20);
+    assert.equal(results.length, 0);
+  });
+});
