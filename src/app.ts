@@ -4,6 +4,8 @@ import { systemClock } from './core/clock.js';
 import type { Clock } from './core/clock.js';
 import { EventBus } from './core/bus.js';
 import { Lifecycle } from './core/lifecycle.js';
+import { AlertingService } from './alerting/alerting-service.js';
+import { MonitorService } from './monitor/monitor-service.js';
 import type { LoadedConfig } from './config/load.js';
 import { ConsoleServer } from './console/server.js';
 import { GatewayServer } from './gateway/server.js';
@@ -46,6 +48,8 @@ export class App {
   readonly keyCache: KeyCache;
   readonly gateway: GatewayServer;
   readonly console: ConsoleServer;
+  readonly monitor: MonitorService;
+  readonly alerting: AlertingService;
   private readonly lifecycle = new Lifecycle();
   private readonly accessWriter: BatchWriter<AccessRecord>;
   private stopping: Promise<void> | undefined;
@@ -79,7 +83,10 @@ export class App {
         this.bus.emit('access.record', record);
       },
     });
-    this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry });
+    const services = { config, store: this.store, bus: this.bus, registry: this.registry, logger: this.logger, clock };
+    this.monitor = new MonitorService(services);
+    this.alerting = new AlertingService(services);
+    this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor });
 
     this.lifecycle.add({
       name: 'store',
@@ -90,6 +97,9 @@ export class App {
         await this.store.close();
       },
     });
+    // Alerting listens before the monitor produces results, and stops after it.
+    this.lifecycle.add(this.alerting);
+    this.lifecycle.add(this.monitor);
     this.lifecycle.add(this.console);
     this.lifecycle.add(this.gateway);
   }

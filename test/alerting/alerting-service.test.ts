@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { AlertingService } from '../../src/alerting/index.js';
+import type { WebhookPayloadV1 } from '../../src/alerting/index.js';
+import { EventBus } from '../../src/core/bus.js';
+import type { Clock } from '../../src/core/clock.js';
+import { systemClock } from '../../src/core/clock.js';
+import type { Alert, CheckResult } from '../../src/store/records.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
+import { startServer, tempDir } from '../support/helpers.js';
+import { ManualClock, quietLogger, testConfig, waitFor } from './support.js';
+
+async function webhookReceiver(): Promise<{ url: string; payloads: WebhookPayloadV1[] }> {
+  const payloads: WebhookPayloadV1[] = [];
+  const { url } = await startServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      payloads.push(JSON.parse(Buffer.concat(chunks).toString()) as WebhookPayloadV1);
+      res.end();
+    });
+  });
+  return { url, payloads };
+}
+
+async function startAlerting(clock: Clock, receiverUrl: string, forDuration: string | number) {
+  const store = openSqliteStore(tempDir());
+  const bus = new EventBus((_event, err) => {
+    throw err;
+  });
+  const config = testConfig({
+    monitor: { checks: [{ name: 'api', type: 'http', url: 'http://127.0.0.1:1/' }] },
+    alerting: {
+      receivers: [
+        { name: 'ops', type: 'webhook', url: `${receiverUrl}/ops` },
+        { name: 'chat', type: 'webhook', url: `${receiverUrl}/chat` },
+      ],
+      rules: [{ name: 'api-down', kind: 'checkDown', check: 'api', for: forDuration, severity: 'warning', receivers: ['ops', 'chat'] }],
+    },
+  });
+  const alerting = new AlertingService({ config, store, bus, clock, registry: createMetricsRegistry(), logger: quietLogger(), outbox: { pollMs: 50, retry: { baseMs: 20, capMs: 80 } } });
+  const changes: Alert[] = [];
+  bus.on('alert.changed', (alert) => changes.push(alert));
+  await alerting.start();
+  after(async () => {
+    await alerting.stop(Date.now() + 1000);
+    await store.close();
+  });
+  const emit = (status: 'up' | 'down') => {
+    const result: CheckResult = { check: 'api', at: clock.now(), status, latencyMs: 1, detail: status === 'up' ? 'status 200' : 'status 503 not in [200]' };
+    bus.emit('check.result', result);
+  };
+  return { store, alerting, changes, emit };
+}
+
+describe('alerting service', () => {
+  it('goes pending, fires exactly at `for`, notifies every receiver, then notifies the resolution', async () => {
+    const clock = new ManualClock();
+    const hook = await webhookReceiver();
+    const { store, alerting, changes, emit } = await startAlerting(clock, hook.url, '1m');
+    const start = clock.now();
+    emit('down');
+    await alerting.evaluateNow();
+    assert.equal((await store.alerts.get('api-down'))?.state, 'pending');
+    assert.deepEqual(await store.outbox.list('api-down'), [], 'nothing to say while pending');
+
+    clock.advance(59_999);
+    emit('down');
+    await alerting.evaluateNow();
+    assert.equal((await store.alerts.get('api-down'))?.state, 'pending');
+
+    clock.advance(1);
+    await alerting.evaluateNow();
+    const firing = await store.alerts.get('api-down');
+    assert.equal(firing?.state, 'firing');
+    assert.equal(firing?.firedAt, start + 60_000);
+    const notices = await store.outbox.list('api-down');
+    assert.deepEqual(notices.map((n) => [n.receiver, n.kind]), [['ops', 'firing'], ['chat', 'firing']]);
+    await waitFor(() => hook.payloads.length === 2, 2000, 'firing notices delivered');
+    assert.deepEqual(hook.payloads[0], {
+      version: 1,
+      status: 'firing',
+      alert: {
+        id: 'api-down',
+        rule: 'api-down',
+        severity: 'warning',
+        labels: { rule: 'api-down', check: 'api' },
+        summary: 'check api is down: status 503 not in [200]',
+        startsAt: new Date(start).toISOString(),
+        firedAt: new Date(start + 60_000).toISOString(),
+        resolvedAt: null,
+      },
+      sentAt: new Date(start + 60_000).toISOString(),
+    });
+
+    clock.advance(5000);
+    emit('up');
+    await alerting.evaluateNow();
+    assert.equal((await store.alerts.get('api-down'))?.state, 'resolved');
+    assert.deepEqual(await store.alerts.open(), []);
+    await waitFor(() => hook.payloads.length === 4, 2000, 'resolved notices delivered');
+    const resolved = hook.payloads[2];
+    assert.equal(resolved?.status, 'resolved');
+    assert.equal(resolved?.alert.resolvedAt, new Date(start + 65_000).toISOString());
+    assert.deepEqual(changes.map((a) => a.state), ['pending', 'firing', 'resolved']);
+    assert.deepEqual(alerting.openAlerts(), []);
+  });
+
+  it('fires on time from its own timer when no further result arrives', async () => {
+    const hook = await webhookReceiver();
+    const { store, emit } = await startAlerting(systemClock, hook.url, 150);
+    const start = Date.now();
+    emit('down');
+    const alert = await waitFor(async () => {
+      const a = await store.alerts.get('api-down');
+      return a?.state === 'firing' && a;
+    }, 2000, 'the alert to fire');
+    const late = (alert.firedAt ?? 0) - (start + 150);
+    assert.ok(late >= 0 && late < 100, `fired ${late}ms after \`for\``);
+  });
+
+  it('sends no notice for an alert that recovered while pending', async () => {
+    const clock = new ManualClock();
+    const hook = await webhookReceiver();
+    const { store, alerting, changes, emit } = await startAlerting(clock, hook.url, '1m');
+    emit('down');
+    clock.advance(30_000);
+    emit('up');
+    await alerting.evaluateNow();
+    assert.deepEqual(changes.map((a) => a.state), ['pending', 'resolved']);
+    assert.deepEqual(await store.outbox.list('api-down'), []);
+  });
+});
