@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -23,7 +23,7 @@ export class ConsoleServer implements Component {
   readonly app: FastifyInstance;
 
   constructor(private readonly deps: ConsoleDeps) {
-    this.app = Fastify({ loggerInstance: deps.logger.child({ component: 'console' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1_048_576 });
+    this.app = Fastify({ loggerInstance: deps.logger.child({ component: 'console' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1_048_576 });
     this.app.addHook('onSend', async (_req, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('cache-control', 'no-store');
