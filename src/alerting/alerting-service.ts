@@ -1,12 +1,8 @@
 import { Counter } from 'prom-client';
-import type { Registry } from 'prom-client';
 import { Agent } from 'undici';
-import type { VigilConfig } from '../config/schema.js';
-import type { EventBus } from '../core/bus.js';
-import type { Clock } from '../core/clock.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Alert, CheckResult } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { ServiceDeps } from '../core/service-deps.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CheckDownRule } from './check-down-rule.js';
 import type { AlertTransition } from './check-down-rule.js';
@@ -15,13 +11,7 @@ import type { OutboxWorkerOptions, Receiver } from './outbox-worker.js';
 import { notificationPayload } from './payload.js';
 import { createNotifier } from './registry.js';
 
-export interface AlertingDeps {
-  config: VigilConfig;
-  store: Store;
-  bus: EventBus;
-  registry: Registry;
-  logger: Logger;
-  clock: Clock;
+export interface AlertingDeps extends ServiceDeps {
   /** Polling and retry timing; tests shorten it. */
   outbox?: Partial<OutboxWorkerOptions>;
 }

@@ -1,24 +1,14 @@
 import { Gauge } from 'prom-client';
-import type { Registry } from 'prom-client';
 import { Agent } from 'undici';
-import type { VigilConfig } from '../config/schema.js';
-import type { EventBus } from '../core/bus.js';
-import type { Clock } from '../core/clock.js';
 import type { Component } from '../core/lifecycle.js';
 import type { CheckResult } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { ServiceDeps } from '../core/service-deps.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Check } from './check.js';
 import { createCheck } from './registry.js';
 import { CheckScheduler } from './scheduler.js';
 
-export interface MonitorDeps {
-  config: VigilConfig;
-  store: Store;
-  bus: EventBus;
-  registry: Registry;
-  logger: Logger;
-  clock: Clock;
+export interface MonitorDeps extends ServiceDeps {
   /** Largest random delay before each check's first run; tests set it low. */
   maxJitterMs?: number;
 }
