@@ -1,5 +1,7 @@
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
+import { LogAuditSink } from './audit/sink.js';
+import type { AuditSink } from './audit/sink.js';
 import { systemClock } from './core/clock.js';
 import type { Clock } from './core/clock.js';
 import { EventBus } from './core/bus.js';
@@ -43,6 +45,7 @@ export class App {
   readonly logger: Logger;
   readonly registry: Registry;
   readonly bus: EventBus;
+  readonly audit: AuditSink;
   readonly store: Store;
   readonly keys: ApiKeyService;
   readonly keyCache: KeyCache;
@@ -62,6 +65,7 @@ export class App {
     for (const value of loaded.secretValues) scrubber.add(value);
     this.logger = createLogger({ ...config.log, scrubber, destination: options.logDestination });
     this.registry = createMetricsRegistry();
+    this.audit = new LogAuditSink(this.logger.child({ component: 'audit' }));
     this.bus = new EventBus((event, err) => this.logger.error({ err, event }, 'event listener failed'));
     const identity = openIdentity(loaded, env);
     this.store = identity.store;
