@@ -1,6 +1,5 @@
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
-import { LogAuditSink } from './audit/sink.js';
 import type { AuditSink } from './audit/sink.js';
 import { systemClock } from './core/clock.js';
 import type { Clock } from './core/clock.js';
@@ -20,6 +19,8 @@ import { createLogger } from './telemetry/logger.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 import { SecretScrubber } from './telemetry/redact.js';
+import { openVault } from './vault/open.js';
+import type { VaultParts } from './vault/open.js';
 
 export interface AppOptions {
   env?: NodeJS.ProcessEnv;
@@ -46,6 +47,8 @@ export class App {
   readonly registry: Registry;
   readonly bus: EventBus;
   readonly audit: AuditSink;
+  /** The vault, the secret store and the durable audit log (which `audit` is). */
+  readonly vault: VaultParts;
   readonly store: Store;
   readonly keys: ApiKeyService;
   readonly keyCache: KeyCache;
@@ -65,11 +68,12 @@ export class App {
     for (const value of loaded.secretValues) scrubber.add(value);
     this.logger = createLogger({ ...config.log, scrubber, destination: options.logDestination });
     this.registry = createMetricsRegistry();
-    this.audit = new LogAuditSink(this.logger.child({ component: 'audit' }));
     this.bus = new EventBus((event, err) => this.logger.error({ err, event }, 'event listener failed'));
     const identity = openIdentity(loaded, env);
     this.store = identity.store;
     this.keys = identity.keys;
+    this.vault = openVault({ store: this.store, dataDir: resolveDataDir(loaded, env), config, env, clock, logger: this.logger });
+    this.audit = this.vault.audit;
     this.keyCache = new KeyCache(this.store.keys, this.keys, (err) => this.logger.error({ err }, 'key refresh failed'));
     this.accessWriter = new BatchWriter<AccessRecord>(
       (batch) => this.store.access.appendMany(batch),
@@ -94,7 +98,10 @@ export class App {
 
     this.lifecycle.add({
       name: 'store',
-      start: async () => this.keyCache.start(250),
+      start: async () => {
+        await this.vault.ready();
+        await this.keyCache.start(250);
+      },
       stop: async () => {
         this.keyCache.stop();
         await this.accessWriter.flush();

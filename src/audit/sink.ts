@@ -10,7 +10,8 @@ export interface AuditEvent {
   /** What was acted on, e.g. a key ID or user name; empty when there is none. */
   target: string;
   sourceIp: string | null;
-  result: 'success' | 'failure' | 'denied';
+  /** `requested` is written before an action runs, so that a failing audit log can refuse it (fail-closed). */
+  result: 'requested' | 'success' | 'failure' | 'denied';
   /** Extra facts; never secret values. */
   details?: Record<string, unknown>;
 }

@@ -4,6 +4,8 @@ import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
 import { registerKeys } from './keys.js';
 import { registerStart } from './start.js';
+import { registerSecrets } from './secrets.js';
+import { registerAudit } from './audit.js';
 
 const program = new Command('vigil')
   .description('Vigil: the security and operations layer for AI agent stacks')
@@ -17,5 +19,7 @@ registerStart(program);
 registerDemo(program);
 registerConfig(program);
 registerKeys(program);
+registerSecrets(program);
+registerAudit(program);
 
 await program.parseAsync(process.argv);

@@ -135,6 +135,21 @@ export const configSchema = z
         receivers: z.array(webhookReceiver).default([]).describe('Where notifications go.'),
       })
       .prefault({}),
+    vault: z
+      .strictObject({
+        masterKeyFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Master key file (32 bytes, base64; mode 0600, refused if group/world-readable). Default: `<dataDir>/master.key`, generated on first start. VIGIL_MASTER_KEY overrides it.'),
+      })
+      .prefault({}),
+    audit: z
+      .strictObject({
+        failClosed: z.boolean().default(true).describe('Refuse a security-relevant action when its audit entry cannot be written.'),
+        checkpointEvery: z.number().int().min(1).max(100_000).default(100).describe('Write a signed checkpoint after this many audit entries.'),
+      })
+      .prefault({}),
     shutdown: z
       .strictObject({
         timeout: duration.prefault('10s').describe('Longest graceful drain on SIGTERM/SIGINT before connections are cut.'),

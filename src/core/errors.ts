@@ -123,6 +123,56 @@ export const ERROR_CATALOGUE = {
     cause: 'A notification could not be delivered; it stays in the outbox and is retried.',
     fix: 'Check the receiver; delivery resumes with backoff until `maxAge`.',
   },
+  VGL_VAULT_MASTER_KEY_INVALID: {
+    status: 500,
+    cause: 'The master key in VIGIL_MASTER_KEY (or VIGIL_MASTER_KEY_NEXT) or in the key file is not 32 bytes as 64 hex or 44 base64 characters.',
+    fix: 'Generate one with `openssl rand -base64 32`, or remove it and let Vigil generate the key file on first start.',
+  },
+  VGL_VAULT_MASTER_KEY_WRONG: {
+    status: 500,
+    cause: 'The stored secrets are wrapped by a master key other than the one given; nothing was read or changed.',
+    fix: 'Start with the master key this data directory was created with (the error names the key IDs expected and given).',
+  },
+  VGL_VAULT_MASTER_KEY_MISSING: {
+    status: 500,
+    cause: 'The data directory holds encrypted secrets but no master key was found (no VIGIL_MASTER_KEY, no key file).',
+    fix: 'Restore the master key file from backup or set VIGIL_MASTER_KEY; Vigil never generates a new key over existing secrets.',
+  },
+  VGL_VAULT_DECRYPT_FAILED: {
+    status: 500,
+    cause: 'A stored ciphertext did not authenticate: it was modified, or moved to another secret name or version.',
+    fix: 'Restore the secret from backup or set it again; the failure is logged without the value.',
+  },
+  VGL_SECRET_NOT_FOUND: {
+    status: 404,
+    cause: 'No secret (or no such version of it) has the given name.',
+    fix: 'List secrets with `vigil secrets list` and versions with `vigil secrets versions NAME`.',
+  },
+  VGL_SECRET_INVALID: {
+    status: 400,
+    cause: 'A secret name or value is malformed: bad characters, empty, too large, or a reserved `vigil.` name.',
+    fix: 'Names are 1-128 characters of A-Z a-z 0-9 _ . - starting with a letter or digit; values 1 byte to 64 KiB.',
+  },
+  VGL_CONFIG_SECRET_UNSET: {
+    status: 500,
+    cause: 'The configuration refers to a vault secret with `${secret:NAME}` that does not exist.',
+    fix: 'Create it with `vigil secrets set NAME` (value on stdin), or correct the name.',
+  },
+  VGL_AUDIT_WRITE_FAILED: {
+    status: 503,
+    cause: 'The audit log could not be written, and `audit.failClosed` is on, so the action was refused.',
+    fix: 'Check the store (disk space, permissions); the action can be retried once the audit log is writable.',
+  },
+  VGL_AUDIT_TAMPERED: {
+    status: 500,
+    cause: '`vigil audit verify` found a modified, deleted, inserted or reordered audit entry, or a bad checkpoint signature.',
+    fix: 'Investigate from the first entry reported; restore the audit log from backup and keep the tampered copy as evidence.',
+  },
+  VGL_FILE_INVALID: {
+    status: 400,
+    cause: 'A file given on the command line cannot be read, or is not in the expected format.',
+    fix: 'Check the path, its permissions and its format (the message names the line).',
+  },
   VGL_SHUTDOWN_TIMEOUT: {
     status: 500,
     cause: 'Graceful shutdown did not finish within `shutdown.timeout`; remaining connections were closed.',

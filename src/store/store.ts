@@ -10,6 +10,8 @@ export interface Store {
   readonly checks: CheckResultRepository;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
+  readonly secrets: SecretRepository;
+  readonly audit: AuditRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -58,4 +60,76 @@ export interface OutboxRepository {
   markFailed(id: number, error: string, nextAttemptAt: number): Promise<void>;
   markExpired(id: number, error: string): Promise<void>;
   list(alertId: string): Promise<Notification[]>;
+}
+
+/** One encrypted secret version: the value sealed under a data key, the data key sealed under a master key. */
+export interface SecretVersionRecord {
+  name: string;
+  version: number;
+  ciphertext: Buffer;
+  wrappedKey: Buffer;
+  /** Fingerprint of the master key that wrapped `wrappedKey`. */
+  masterKeyId: string;
+  createdAt: number;
+}
+
+export interface SecretSummary {
+  name: string;
+  /** The newest version: the current value. */
+  version: number;
+  updatedAt: number;
+}
+
+export interface SecretRepository {
+  /** Adds a version; false when that name and version already exist (a concurrent writer won). */
+  insertVersion(record: SecretVersionRecord): Promise<boolean>;
+  /** The newest version of `name`, or the given one. */
+  get(name: string, version?: number): Promise<SecretVersionRecord | undefined>;
+  versions(name: string): Promise<SecretVersionRecord[]>;
+  list(): Promise<SecretSummary[]>;
+  /** Removes every version of `name`; the number removed. */
+  delete(name: string): Promise<number>;
+  /** Versions whose data key is wrapped by a master key other than `masterKeyId`, at most `limit`. */
+  wrappedByOther(masterKeyId: string, limit: number): Promise<SecretVersionRecord[]>;
+  /** Master key IDs in use. */
+  masterKeyIds(): Promise<string[]>;
+  /** Replaces a wrapped data key if it is still wrapped by `fromKeyId` (compare-and-set); false otherwise. */
+  rewrap(name: string, version: number, fromKeyId: string, wrappedKey: Buffer, toKeyId: string): Promise<boolean>;
+}
+
+/** An audit entry as stored: the event, its position in the chain and the hashes that link it. */
+export interface AuditEntryRecord {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  sourceIp: string | null;
+  result: string;
+  /** Extra facts as a JSON string, hashed exactly as stored. */
+  details: string;
+  prevHash: string;
+  hash: string;
+}
+
+export type NewAuditEntry = Omit<AuditEntryRecord, 'seq' | 'prevHash' | 'hash'>;
+
+export interface AuditCheckpointRecord {
+  seq: number;
+  hash: string;
+  at: number;
+  signature: string;
+}
+
+export interface AuditRepository {
+  /**
+   * Appends atomically after the current last entry: `chain` gets the new entry's sequence number and
+   * the previous hash and returns the new hash. Concurrent appenders (other processes too) are serialized.
+   */
+  append(entry: NewAuditEntry, chain: (seq: number, prevHash: string) => string): Promise<AuditEntryRecord>;
+  /** Entries with seq > `afterSeq`, in sequence order, at most `limit`. */
+  page(afterSeq: number, limit: number): Promise<AuditEntryRecord[]>;
+  last(): Promise<AuditEntryRecord | undefined>;
+  addCheckpoint(checkpoint: AuditCheckpointRecord): Promise<void>;
+  checkpoints(): Promise<AuditCheckpointRecord[]>;
 }

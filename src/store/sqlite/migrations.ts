@@ -71,4 +71,38 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX notifications_due ON notifications (state, next_attempt_at);
   CREATE INDEX notifications_alert ON notifications (alert_id);
   `,
+  // Vault: one row per secret version, each encrypted under its own data key, which is wrapped by
+  // the master key named in master_key_id. Audit: the hash-chained log and its signed checkpoints.
+  `
+  CREATE TABLE secret_versions (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    ciphertext BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    master_key_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+  );
+  CREATE INDEX secret_versions_master ON secret_versions (master_key_id);
+
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    source_ip TEXT,
+    result TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+
+  CREATE TABLE audit_checkpoints (
+    seq INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    signature TEXT NOT NULL
+  );
+  `,
 ];

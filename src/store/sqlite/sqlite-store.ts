@@ -10,9 +10,13 @@ import type {
   KeyRepository,
   NewNotification,
   OutboxRepository,
+  SecretRepository,
+  AuditRepository,
   Store,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteAudit } from './audit.js';
+import { SqliteSecrets } from './secrets.js';
 
 export const DB_FILE = 'vigil.db';
 
@@ -71,6 +75,8 @@ export class SqliteStore implements Store {
   readonly checks: CheckResultRepository;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
+  readonly secrets: SecretRepository;
+  readonly audit: AuditRepository;
 
   constructor(private readonly db: Database.Database) {
     this.keys = new SqliteKeys(db);
@@ -78,6 +84,8 @@ export class SqliteStore implements Store {
     this.checks = new SqliteChecks(db);
     this.alerts = new SqliteAlerts(db);
     this.outbox = new SqliteOutbox(db);
+    this.secrets = new SqliteSecrets(db);
+    this.audit = new SqliteAudit(db);
   }
 
   ping(): Promise<void> {
