@@ -11,6 +11,7 @@ import type { LoadedConfig } from './config/load.js';
 import { ConsoleServer } from './console/server.js';
 import { GatewayServer } from './gateway/server.js';
 import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
+import { Identity } from './identity/index.js';
 import { BatchWriter } from './store/batch-writer.js';
 import type { AccessRecord } from './store/records.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
@@ -25,6 +26,8 @@ import type { VaultParts } from './vault/open.js';
 export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
+  /** Shown the bootstrap owner's one-time password, once, on the first start; nowhere else sees it. */
+  onBootstrapOwner?: (username: string, password: string) => void;
   /** Log destination; stdout when absent. */
   logDestination?: DestinationStream;
 }
@@ -52,6 +55,7 @@ export class App {
   readonly store: Store;
   readonly keys: ApiKeyService;
   readonly keyCache: KeyCache;
+  readonly identity: Identity;
   readonly gateway: GatewayServer;
   readonly console: ConsoleServer;
   readonly monitor: MonitorService;
@@ -94,7 +98,8 @@ export class App {
     const services = { config, store: this.store, bus: this.bus, registry: this.registry, logger: this.logger, clock };
     this.monitor = new MonitorService(services);
     this.alerting = new AlertingService(services);
-    this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor });
+    this.identity = new Identity(config.identity, this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }));
+    this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
 
     this.lifecycle.add({
       name: 'store',
@@ -107,6 +112,16 @@ export class App {
         await this.accessWriter.flush();
         await this.store.close();
       },
+    });
+    this.lifecycle.add({
+      name: 'identity',
+      start: async () => {
+        const created = await this.identity.users.bootstrapOwner(clock.now());
+        if (!created) return;
+        this.logger.warn({ user: created.user.username }, 'created the bootstrap owner; its one-time password is shown once on the terminal');
+        options.onBootstrapOwner?.(created.user.username, created.password);
+      },
+      stop: async () => undefined,
     });
     // Alerting listens before the monitor produces results, and stops after it.
     this.lifecycle.add(this.alerting);

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerConfig } from './config.js';
 import { registerDemo } from './demo.js';
 import { registerKeys } from './keys.js';
+import { registerUsers } from './users.js';
 import { registerStart } from './start.js';
 import { registerSecrets } from './secrets.js';
 import { registerAudit } from './audit.js';
@@ -19,6 +20,7 @@ registerStart(program);
 registerDemo(program);
 registerConfig(program);
 registerKeys(program);
+registerUsers(program);
 registerSecrets(program);
 registerAudit(program);
 

@@ -6,7 +6,10 @@ import { run } from './output.js';
 
 /** Starts the app and stops it gracefully on SIGTERM/SIGINT; a second signal forces exit. */
 export async function runUntilSignal(loaded: LoadedConfig, onStarted?: (app: App) => Promise<void> | void): Promise<void> {
-  const app = new App(loaded);
+  const app = new App(loaded, {
+    // The terminal, not the log: the password must not end up in log storage.
+    onBootstrapOwner: (username, password) => console.error(`\nFirst start: created user '${username}' with one-time password\n\n  ${password}\n\nIt is shown only now. Sign in and change it (POST /api/v1/auth/password).\n`),
+  });
   await app.start();
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

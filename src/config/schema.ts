@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
 
 /**
  * The one configuration schema. Types, defaults, validation and docs/configuration.md all come
@@ -100,6 +101,40 @@ const webhookReceiver = z.strictObject({
   maxAge: duration.prefault('24h').describe('Retries stop when a notification is older than this.'),
 });
 
+const customRole = z.strictObject({
+  name: name('role name').describe('Role name used by `vigil users set-role`; must not be a built-in role.'),
+  description: z.string().max(200).optional().describe('What the role is for, shown by the roles API.'),
+  inherits: name('role name').optional().describe('A built-in or earlier custom role whose permissions this one includes.'),
+  permissions: z.array(z.enum(PERMISSIONS)).default([]).describe('Permissions added on top of `inherits` (see docs/identity.md).'),
+});
+
+const identitySection = z
+  .strictObject({
+    roles: z.array(customRole).default([]).describe('Custom roles, in addition to the seven built-in ones.'),
+    passwords: z
+      .strictObject({
+        minLength: z.number().int().min(8).max(64).default(12).describe('Shortest password accepted (characters); the longest is always 128.'),
+        minScore: z.number().int().min(1).max(4).default(3).describe('Lowest zxcvbn strength score (0-4) accepted; 3 rejects common and guessable passwords.'),
+      })
+      .prefault({}),
+    lockout: z
+      .strictObject({
+        maxFailures: z.number().int().min(1).max(100).default(5).describe('Failed logins for one account within `window` before it is locked.'),
+        window: duration.prefault('15m').describe('How far back failures are counted.'),
+        baseLock: duration.prefault('1m').describe('Length of the first lock; each repeat within `window` doubles it.'),
+        maxLock: duration.prefault('1h').describe('Longest lock, however often it repeats.'),
+        ipMaxFailures: z.number().int().min(1).max(10_000).default(20).describe('Failed logins from one source IP (any account) within `window` before that IP is locked.'),
+      })
+      .prefault({}),
+    sessions: z
+      .strictObject({
+        idleTimeout: duration.prefault('30m').describe('A console session unused this long ends.'),
+        absoluteTimeout: duration.prefault('12h').describe('A console session ends this long after login, however active.'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     gateway: z
@@ -150,6 +185,7 @@ export const configSchema = z
         checkpointEvery: z.number().int().min(1).max(100_000).default(100).describe('Write a signed checkpoint after this many audit entries.'),
       })
       .prefault({}),
+    identity: identitySection,
     shutdown: z
       .strictObject({
         timeout: duration.prefault('10s').describe('Longest graceful drain on SIGTERM/SIGINT before connections are cut.'),
@@ -162,6 +198,7 @@ export const configSchema = z
     unique(config.monitor.checks.map((c) => c.name), ['monitor', 'checks'], 'check name', ctx);
     unique(config.alerting.rules.map((r) => r.name), ['alerting', 'rules'], 'rule name', ctx);
     unique(config.alerting.receivers.map((r) => r.name), ['alerting', 'receivers'], 'receiver name', ctx);
+    checkIdentity(config.identity, ctx);
     const checks = new Set(config.monitor.checks.map((c) => c.name));
     const receivers = new Set(config.alerting.receivers.map((r) => r.name));
     config.monitor.checks.forEach((check, i) => {
@@ -181,6 +218,25 @@ export const configSchema = z
     });
   });
 
+function checkIdentity(identity: z.output<typeof identitySection>, ctx: z.RefinementCtx): void {
+  const known = new Set<string>(BUILTIN_ROLE_NAMES);
+  identity.roles.forEach((role, i) => {
+    const path = ['identity', 'roles', i];
+    if ((BUILTIN_ROLE_NAMES as readonly string[]).includes(role.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `'${role.name}' is a built-in role` });
+    else if (known.has(role.name)) ctx.addIssue({ code: 'custom', path: [...path, 'name'], message: `duplicate role name '${role.name}'` });
+    if (role.inherits !== undefined && !known.has(role.inherits)) {
+      ctx.addIssue({ code: 'custom', path: [...path, 'inherits'], message: `no built-in or earlier custom role named '${role.inherits}'` });
+    }
+    known.add(role.name);
+  });
+  if (identity.lockout.baseLock > identity.lockout.maxLock) {
+    ctx.addIssue({ code: 'custom', path: ['identity', 'lockout', 'baseLock'], message: 'baseLock must not exceed maxLock' });
+  }
+  if (identity.sessions.idleTimeout > identity.sessions.absoluteTimeout) {
+    ctx.addIssue({ code: 'custom', path: ['identity', 'sessions', 'idleTimeout'], message: 'idleTimeout must not exceed absoluteTimeout' });
+  }
+}
+
 function unique(values: string[], path: (string | number)[], what: string, ctx: z.RefinementCtx, field = 'name'): void {
   const seen = new Set<string>();
   values.forEach((value, i) => {
@@ -193,4 +249,5 @@ export type VigilConfig = z.output<typeof configSchema>;
 export type RouteConfig = VigilConfig['gateway']['routes'][number];
 export type HttpCheckConfig = VigilConfig['monitor']['checks'][number];
 export type RuleConfig = VigilConfig['alerting']['rules'][number];
+export type IdentityConfig = VigilConfig['identity'];
 export type ReceiverConfig = VigilConfig['alerting']['receivers'][number];

@@ -7,6 +7,10 @@ import { VigilError } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerHealthRoutes } from './health.js';
+import type { Identity } from '../identity/index.js';
+import { installAdminAuth } from './admin-auth.js';
+import type { ApiRoute } from './admin-auth.js';
+import { registerIdentityApi } from './admin-api.js';
 import type { HealthSource } from './health.js';
 
 export interface ConsoleDeps {
@@ -15,15 +19,24 @@ export interface ConsoleDeps {
   registry: Registry;
   /** Serves `/readyz` and `/healthz` when given. */
   health?: HealthSource;
+  /** Users, sessions and roles for the admin API; without it every protected /api/ route answers 401. */
+  identity?: Identity;
+  now?: () => number;
 }
 
 /** The admin listener (loopback by default): metrics and health now; the admin API and web console later. */
 export class ConsoleServer implements Component {
   readonly name = 'console';
   readonly app: FastifyInstance;
+  /** Every /api/ route registered, with the permission it declares (read by the RBAC matrix test). */
+  readonly apiRoutes: readonly ApiRoute[];
 
   constructor(private readonly deps: ConsoleDeps) {
     this.app = Fastify({ loggerInstance: deps.logger.child({ component: 'console' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1_048_576 });
+    const now = deps.now ?? Date.now;
+    // Before any route is registered, so that the guard sees every /api/ route, whoever adds it.
+    this.apiRoutes = installAdminAuth(this.app, deps.identity, now);
+    if (deps.identity) registerIdentityApi(this.app, deps.identity, now);
     this.app.addHook('onSend', async (_req, reply) => {
       reply.header('x-content-type-options', 'nosniff');
       reply.header('cache-control', 'no-store');

@@ -113,6 +113,56 @@ export const ERROR_CATALOGUE = {
     cause: 'No API key has the given ID.',
     fix: 'List keys with `vigil keys list`.',
   },
+  VGL_CONSOLE_UNAUTHENTICATED: {
+    status: 401,
+    cause: 'An admin API request carried no valid console session (or it expired, was revoked, or belongs to a disabled user).',
+    fix: 'Log in with `POST /api/v1/auth/login` and send the session cookie it sets.',
+  },
+  VGL_CONSOLE_FORBIDDEN: {
+    status: 403,
+    cause: "The signed-in user's role lacks the permission the admin route requires (or the route declares none).",
+    fix: 'Ask an owner or admin for a role that holds the permission (`vigil users set-role`); docs/identity.md lists them.',
+  },
+  VGL_CONSOLE_BAD_REQUEST: {
+    status: 400,
+    cause: 'An admin API request body or parameter is missing, malformed or too large.',
+    fix: 'Send JSON matching the route; the message names the field that was wrong.',
+  },
+  VGL_LOGIN_FAILED: {
+    status: 401,
+    cause: 'The username or password is wrong, or the account is disabled (one answer for all, so accounts cannot be probed).',
+    fix: 'Check the credentials; an administrator can reset the password with `vigil users reset-password`.',
+  },
+  VGL_LOGIN_LOCKED: {
+    status: 429,
+    cause: 'Too many failed logins for this account or from this address; logins are refused until the lock ends.',
+    fix: 'Wait for the time in `Retry-After`; a locked owner can run `vigil users unlock NAME` on the Vigil host.',
+  },
+  VGL_PASSWORD_WEAK: {
+    status: 400,
+    cause: 'The new password is too short, too long (over 128 characters), or common or guessable.',
+    fix: 'Choose a longer passphrase of unrelated words; the message says which rule failed.',
+  },
+  VGL_PASSWORD_CHANGE_REQUIRED: {
+    status: 403,
+    cause: 'The account still has its one-time password; nothing else is allowed until it is changed.',
+    fix: 'Set a new password with `POST /api/v1/auth/password`.',
+  },
+  VGL_USER_NOT_FOUND: {
+    status: 404,
+    cause: 'No user has the given name.',
+    fix: 'List users with `vigil users list`.',
+  },
+  VGL_USER_EXISTS: {
+    status: 409,
+    cause: 'A user with that name already exists.',
+    fix: 'Choose another name, or change the existing user.',
+  },
+  VGL_ROLE_UNKNOWN: {
+    status: 400,
+    cause: 'The role is neither built in nor defined under `identity.roles`.',
+    fix: 'Use one of the roles listed in docs/identity.md or define it in the configuration.',
+  },
   VGL_CLI_USAGE: {
     status: 400,
     cause: 'A command-line argument is missing or malformed.',

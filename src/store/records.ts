@@ -69,3 +69,56 @@ export interface ApiKey {
   expiresAt: number | null;
   revokedAt: number | null;
 }
+
+/** A console user. The password is stored only as an argon2id PHC string. */
+export interface User {
+  id: string;
+  username: string;
+  role: string;
+  passwordHash: string;
+  disabled: boolean;
+  /** Set for the bootstrap owner and after an administrator's reset: the next login must choose a new password. */
+  mustChangePassword: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A console session. Only the SHA-256 of its opaque token is stored, so a database copy cannot be replayed. */
+export interface Session {
+  tokenHash: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** The absolute end, fixed at login. */
+  expiresAt: number;
+  revokedAt: number | null;
+  sourceIp: string;
+}
+
+/** A temporary login lock on one subject (`account:<name>`, `ip:<address>`, `device:<id>`). */
+export interface LoginLock {
+  subject: string;
+  lockedUntil: number;
+  /** How many times in a row the subject has been locked; each repeat doubles the lock. */
+  level: number;
+  lockedAt: number;
+}
+
+export type SecuritySeverity = 'low' | 'medium' | 'high' | 'critical';
+
+/**
+ * Something security-relevant that happened to Vigil itself or to a caller: a failed login, a
+ * lock, later WAF blocks and bans. Shared by every capability that detects attacks.
+ */
+export interface SecurityEvent {
+  at: number;
+  /** Dotted kind, e.g. `auth.login_failed`, `auth.account_locked`, `auth.ip_locked`. */
+  type: string;
+  severity: SecuritySeverity;
+  sourceIp: string | null;
+  /** Who it concerns: a username, `key:<id>`, or null when unknown. */
+  identity: string | null;
+  correlationId: string | null;
+  /** Extra facts; never secret values. */
+  details: Record<string, unknown>;
+}

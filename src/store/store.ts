@@ -1,4 +1,5 @@
 import type { AccessRecord, Alert, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
+import type { LoginLock, SecurityEvent, Session, User } from './records.js';
 
 /**
  * The persistence boundary. Every method is async and speaks in records, never SQL, so that the
@@ -10,6 +11,10 @@ export interface Store {
   readonly checks: CheckResultRepository;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly loginThrottle: LoginThrottleRepository;
+  readonly securityEvents: SecurityEventRepository;
   readonly secrets: SecretRepository;
   readonly audit: AuditRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
@@ -132,4 +137,44 @@ export interface AuditRepository {
   last(): Promise<AuditEntryRecord | undefined>;
   addCheckpoint(checkpoint: AuditCheckpointRecord): Promise<void>;
   checkpoints(): Promise<AuditCheckpointRecord[]>;
+}
+
+export interface UserRepository {
+  /** Rejects with VGL_USER_EXISTS when the username is taken. */
+  insert(user: User): Promise<void>;
+  get(id: string): Promise<User | undefined>;
+  byUsername(username: string): Promise<User | undefined>;
+  list(): Promise<User[]>;
+  /** Replaces the stored record with the same ID; false when there is none. */
+  update(user: User): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface SessionRepository {
+  insert(session: Session): Promise<void>;
+  get(tokenHash: string): Promise<Session | undefined>;
+  touch(tokenHash: string, at: number): Promise<void>;
+  revoke(tokenHash: string, at: number): Promise<void>;
+  /** Revokes every live session of the user; resolves to how many were revoked. */
+  revokeForUser(userId: string, at: number): Promise<number>;
+  /** Deletes sessions that ended before `before`. */
+  prune(before: number): Promise<void>;
+}
+
+/** Failed-login counting and locks, keyed by subject (`account:<name>`, `ip:<address>`, …). */
+export interface LoginThrottleRepository {
+  recordFailure(subject: string, at: number): Promise<void>;
+  failuresSince(subject: string, since: number): Promise<number>;
+  clearFailures(subject: string): Promise<void>;
+  getLock(subject: string): Promise<LoginLock | undefined>;
+  setLock(lock: LoginLock): Promise<void>;
+  clearLock(subject: string): Promise<void>;
+  /** Forgets failures older than `before`. */
+  prune(before: number): Promise<void>;
+}
+
+export interface SecurityEventRepository {
+  append(event: SecurityEvent): Promise<void>;
+  /** Newest first; `type` narrows to one kind. */
+  recent(limit: number, type?: string): Promise<SecurityEvent[]>;
 }

@@ -105,4 +105,55 @@ export const MIGRATIONS: readonly string[] = [
     signature TEXT NOT NULL
   );
   `,
+  // Identity: console users, their sessions (token hashes only), login failure counts and locks;
+  // security events are shared with every capability that detects attacks.
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER,
+    source_ip TEXT NOT NULL
+  );
+  CREATE INDEX sessions_user ON sessions (user_id);
+
+  CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    subject TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX login_failures_subject_at ON login_failures (subject, at);
+
+  CREATE TABLE login_locks (
+    subject TEXT PRIMARY KEY,
+    locked_until INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    locked_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE security_events (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    source_ip TEXT,
+    identity TEXT,
+    correlation_id TEXT,
+    details TEXT NOT NULL
+  );
+  CREATE INDEX security_events_type_at ON security_events (type, at);
+  `,
 ];

@@ -14,7 +14,10 @@ import type {
   AuditRepository,
   Store,
 } from '../store.js';
+import type { LoginThrottleRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
+import { SqliteSecurityEvents } from './security-events.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteSecrets } from './secrets.js';
 
@@ -75,6 +78,10 @@ export class SqliteStore implements Store {
   readonly checks: CheckResultRepository;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
+  readonly users: UserRepository;
+  readonly sessions: SessionRepository;
+  readonly loginThrottle: LoginThrottleRepository;
+  readonly securityEvents: SecurityEventRepository;
   readonly secrets: SecretRepository;
   readonly audit: AuditRepository;
 
@@ -84,6 +91,10 @@ export class SqliteStore implements Store {
     this.checks = new SqliteChecks(db);
     this.alerts = new SqliteAlerts(db);
     this.outbox = new SqliteOutbox(db);
+    this.users = new SqliteUsers(db);
+    this.sessions = new SqliteSessions(db);
+    this.loginThrottle = new SqliteLoginThrottle(db);
+    this.securityEvents = new SqliteSecurityEvents(db);
     this.secrets = new SqliteSecrets(db);
     this.audit = new SqliteAudit(db);
   }

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody, VigilError } from '../core/errors.js';
+import type { Identity, Permission } from '../identity/index.js';
+import { readCookie, SESSION_COOKIE } from '../identity/sessions.js';
+import type { Session, User } from '../store/records.js';
+
+/**
+ * What an admin route requires: a permission, `authenticated` (any signed-in user, also one who
+ * must still change their one-time password), or `public` (login itself).
+ */
+export type RouteAccess = Permission | 'authenticated' | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    permission?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** The signed-in user behind an admin request. */
+export interface Principal {
+  user: User;
+  session: Session;
+}
+
+/** Health routes are public by the shared convention: load balancers and status pages poll them. */
+const PUBLIC_PATH = /^\/api\/(?:v1\/)?health(?:\/|$|\?)/;
+
+export function isPublicApiPath(url: string): boolean {
+  return PUBLIC_PATH.test(url);
+}
+
+export interface ApiRoute {
+  method: string;
+  url: string;
+  permission: RouteAccess | undefined;
+}
+
+/**
+ * Guards every `/api/` route of the console: the session cookie must name a live session of an
+ * enabled user whose role holds the route's `config.permission`. Runs on `onRequest`, before the
+ * body is parsed, so an unauthenticated caller's body is never read. A route that declares no
+ * permission is refused to everyone (fail closed), and logged at registration so it gets fixed.
+ * Without an identity (a console built for tests of other parts) every protected route answers 401.
+ */
+export function installAdminAuth(app: FastifyInstance, identity: Identity | undefined, now: () => number): ApiRoute[] {
+  const routes: ApiRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/api/')) return;
+    const permission = route.config?.permission;
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, permission });
+    if (permission === undefined && !isPublicApiPath(route.url)) {
+      app.log.error({ url: route.url }, 'admin route declares no permission; it is refused to everyone');
+    }
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/') || isPublicApiPath(request.url)) return;
+    const access = request.routeOptions.config.permission;
+    if (access === 'public') return;
+    const principal = identity && (await authenticate(identity, request, now()));
+    if (!principal) return deny(reply, request, new VigilError('VGL_CONSOLE_UNAUTHENTICATED', 'sign in first: no valid console session'));
+    request.principal = principal;
+    if (request.is404) return;
+    if (access === 'authenticated') return;
+    if (principal.user.mustChangePassword) {
+      return deny(reply, request, new VigilError('VGL_PASSWORD_CHANGE_REQUIRED', 'change the one-time password first (POST /api/v1/auth/password)'));
+    }
+    if (access === undefined) return deny(reply, request, new VigilError('VGL_CONSOLE_FORBIDDEN', 'this route declares no permission, so it is refused'));
+    if (!identity.roles.can(principal.user.role, access)) {
+      return deny(reply, request, new VigilError('VGL_CONSOLE_FORBIDDEN', `role '${principal.user.role}' lacks permission '${access}'`));
+    }
+  });
+  return routes;
+}
+
+async function authenticate(identity: Identity, request: FastifyRequest, at: number): Promise<Principal | undefined> {
+  const token = readCookie(request.headers.cookie, SESSION_COOKIE);
+  if (token === undefined) return undefined;
+  const resolved = await identity.sessions.resolve(token, at);
+  return resolved && { user: resolved.user, session: resolved.session };
+}
+
+function deny(reply: FastifyReply, request: FastifyRequest, error: VigilError): FastifyReply {
+  return reply.code(error.status).header('content-type', 'application/json; charset=utf-8').send(errorBody(error.code, error.message, request.id));
+}

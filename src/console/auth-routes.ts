@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { VigilError } from '../core/errors.js';
+import type { Identity } from '../identity/index.js';
+import { verifyPassword } from '../identity/passwords.js';
+import { SessionService } from '../identity/sessions.js';
+import { publicUser } from '../identity/users.js';
+import type { User } from '../store/records.js';
+import { audited } from './admin-errors.js';
+
+const credentials = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'password'],
+  properties: { username: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+const passwordChange = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['currentPassword', 'newPassword'],
+  properties: { currentPassword: { type: 'string', minLength: 1, maxLength: 1024 }, newPassword: { type: 'string', minLength: 1, maxLength: 1024 } },
+} as const;
+
+/** Login, logout, logout everywhere, the signed-in user, and changing one's own password. */
+export function registerAuthRoutes(scope: FastifyInstance, identity: Identity, now: () => number): void {
+  scope.post<{ Body: { username: string; password: string } }>(
+    '/api/v1/auth/login',
+    { config: { permission: 'public' }, schema: { body: credentials } },
+    async (request, reply) => {
+      const { username, password } = request.body;
+      const user = await audited(identity, request, { action: 'users.login', target: username }, now, () =>
+        identity.login.login({ username, password, sourceIp: request.ip, requestId: request.id, now: now() }),
+      );
+      // A fresh token at every login: a session ID planted before login is never promoted.
+      reply.header('set-cookie', await newSessionCookie(identity, user, request, now()));
+      return { user: publicUser(user), permissions: identity.roles.permissions(user.role), passwordChangeRequired: user.mustChangePassword };
+    },
+  );
+
+  scope.post('/api/v1/auth/logout', { config: { permission: 'authenticated' } }, async (request, reply) => {
+    const { session, user } = principalOf(request);
+    await audited(identity, request, { action: 'users.logout', target: user.username }, now, () => identity.sessions.revoke(session.tokenHash, now()));
+    reply.header('set-cookie', SessionService.clearCookie());
+    return { ok: true };
+  });
+
+  scope.post('/api/v1/auth/logout-all', { config: { permission: 'authenticated' } }, async (request, reply) => {
+    const { user } = principalOf(request);
+    const revoked = await audited(identity, request, { action: 'users.logout_all', target: user.username }, now, () => identity.sessions.revokeAll(user.id, now()));
+    reply.header('set-cookie', SessionService.clearCookie());
+    return { revoked };
+  });
+
+  scope.get('/api/v1/auth/me', { config: { permission: 'authenticated' } }, async (request) => {
+    const { user, session } = principalOf(request);
+    return {
+      user: publicUser(user),
+      permissions: identity.roles.permissions(user.role),
+      session: { createdAt: session.createdAt, expiresAt: session.expiresAt },
+      passwordChangeRequired: user.mustChangePassword,
+    };
+  });
+
+  scope.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    '/api/v1/auth/password',
+    { config: { permission: 'authenticated' }, schema: { body: passwordChange } },
+    async (request, reply) => {
+      const { user } = principalOf(request);
+      const changed = await audited(identity, request, { action: 'users.change_password', target: user.username }, now, async () => {
+        if (!(await verifyPassword(user.passwordHash, request.body.currentPassword))) {
+          throw new VigilError('VGL_LOGIN_FAILED', 'the current password is wrong');
+        }
+        if (request.body.currentPassword === request.body.newPassword) throw new VigilError('VGL_PASSWORD_WEAK', 'the new password must differ from the current one');
+        return identity.users.changePassword(user.username, request.body.newPassword, now());
+      });
+      // Changing the password ended every session of the user; this one continues under a new token.
+      reply.header('set-cookie', await newSessionCookie(identity, changed, request, now()));
+      return { user: publicUser(changed) };
+    },
+  );
+}
+
+async function newSessionCookie(identity: Identity, user: User, request: FastifyRequest, at: number): Promise<string> {
+  const { token } = await identity.sessions.create(user, request.ip, at);
+  return identity.sessions.cookie(token);
+}
+
+export function principalOf(request: FastifyRequest): NonNullable<FastifyRequest['principal']> {
+  // The admin hook has set it for every route that is not public.
+  if (!request.principal) throw new VigilError('VGL_CONSOLE_UNAUTHENTICATED', 'sign in first: no valid console session');
+  return request.principal;
+}

@@ -1,0 +1,40 @@
+import type { AuditSink } from '../audit/sink.js';
+import type { IdentityConfig } from '../config/schema.js';
+import type { Store } from '../store/store.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ApiKeyService } from './api-keys.js';
+import { LoginThrottle } from './lockout.js';
+import { LoginService } from './login.js';
+import { RoleTable } from './rbac.js';
+import { SecurityEventRecorder } from './security-events.js';
+import { SessionService } from './sessions.js';
+import { UserService } from './users.js';
+
+export { LoginLockedError } from './login.js';
+export { PERMISSIONS, RoleTable } from './rbac.js';
+export type { Permission } from './rbac.js';
+
+/** Everything identity offers the console and the CLI, built once from the config and the store. */
+export class Identity {
+  readonly roles: RoleTable;
+  readonly users: UserService;
+  readonly sessions: SessionService;
+  readonly throttle: LoginThrottle;
+  readonly login: LoginService;
+  readonly events: SecurityEventRecorder;
+
+  constructor(
+    config: IdentityConfig,
+    readonly store: Store,
+    readonly keys: ApiKeyService,
+    readonly audit: AuditSink,
+    logger: Logger,
+  ) {
+    this.roles = new RoleTable(config.roles);
+    this.users = new UserService(store.users, store.sessions, this.roles, config.passwords);
+    this.sessions = new SessionService(store.sessions, store.users, config.sessions);
+    this.throttle = new LoginThrottle(store.loginThrottle, config.lockout);
+    this.events = new SecurityEventRecorder(store.securityEvents, logger);
+    this.login = new LoginService(store.users, this.throttle, this.events);
+  }
+}

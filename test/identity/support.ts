@@ -1,0 +1,49 @@
+import { after } from 'node:test';
+import { App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { User } from '../../src/store/records.js';
+import { LogCapture, tempDir } from '../support/helpers.js';
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(public t = Date.UTC(2026, 0, 1)) {}
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** A real App (store, console, identity) on free loopback ports with a manual clock; stopped after the file. */
+export async function startIdentityApp(extra: Record<string, unknown> = {}): Promise<{ app: App; clock: ManualClock; log: LogCapture; bootstrap: { username: string; password: string } | undefined }> {
+  const dataDir = tempDir();
+  const log = new LogCapture();
+  const clock = new ManualClock();
+  const config = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir }, ...extra };
+  const loaded = parseConfig(JSON.stringify(config), 'test.yaml', {});
+  let bootstrap: { username: string; password: string } | undefined;
+  const app = new App(loaded, { env: {}, clock, logDestination: log, onBootstrapOwner: (username, password) => (bootstrap = { username, password }) });
+  await app.start();
+  after(() => app.stop());
+  return { app, clock, log, bootstrap };
+}
+
+export const STRONG = 'violet-harbour-quantum-7-lantern';
+
+/** A user with a strong password, created through the real service. */
+export function addUser(app: App, username: string, role: string, now: number): Promise<User> {
+  return app.identity.users.create({ username, role, password: STRONG, now });
+}
+
+/** A session cookie for the user, as the login route would set it. */
+export async function sessionCookie(app: App, user: User, now: number): Promise<string> {
+  const { token } = await app.identity.sessions.create(user, '127.0.0.1', now);
+  return `__Host-vigil_session=${token}`;
+}
+
+export function errorCode(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+}
