@@ -80,7 +80,12 @@ export function registerUserRoutes(scope: FastifyInstance, identity: Identity, n
   });
 
   scope.get('/api/v1/roles', { config: { permission: 'roles:read' } }, async () => ({
-    roles: identity.roles.names().map((name) => ({ name, permissions: identity.roles.permissions(name) })),
+    roles: identity.roles.names().map((name) => ({
+      name,
+      builtin: identity.roles.builtin(name),
+      description: identity.roles.description(name),
+      permissions: identity.roles.permissions(name),
+    })),
   }));
 
   scope.get<{ Querystring: { limit?: number; type?: string } }>(

@@ -74,6 +74,7 @@ export interface CustomRoleConfig {
 /** Resolved roles, built-in and custom; the one place that answers "may this role do that?". */
 export class RoleTable {
   private readonly roles = new Map<string, ReadonlySet<Permission>>();
+  private readonly descriptions = new Map<string, string>();
 
   constructor(custom: readonly CustomRoleConfig[] = []) {
     for (const name of BUILTIN_ROLE_NAMES) this.roles.set(name, new Set(BUILTIN_ROLES[name]));
@@ -81,6 +82,7 @@ export class RoleTable {
     for (const role of custom) {
       const inherited = role.inherits === undefined ? [] : [...(this.roles.get(role.inherits) ?? [])];
       this.roles.set(role.name, new Set([...inherited, ...role.permissions]));
+      if (role.description !== undefined) this.descriptions.set(role.name, role.description);
     }
   }
 
@@ -90,6 +92,15 @@ export class RoleTable {
 
   names(): string[] {
     return [...this.roles.keys()];
+  }
+
+  /** Custom roles' configured description; built-in roles are described in docs/identity.md. */
+  description(role: string): string | null {
+    return this.descriptions.get(role) ?? null;
+  }
+
+  builtin(role: string): boolean {
+    return (BUILTIN_ROLE_NAMES as readonly string[]).includes(role);
   }
 
   permissions(role: string): Permission[] {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { BUILTIN_ROLE_NAMES, BUILTIN_ROLES, PERMISSIONS, RoleTable } from '../../src/identity/rbac.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -18,7 +19,9 @@ describe('role table', () => {
   });
 
   it('resolves custom roles with inheritance and denies unknown roles everything', () => {
-    const table = new RoleTable([{ name: 'auditor', inherits: 'viewer', permissions: ['audit:read'] }]);
+    const table = new RoleTable([{ name: 'auditor', inherits: 'viewer', permissions: ['audit:read'], description: 'reads the audit log' }]);
+    assert.equal(table.description('auditor'), 'reads the audit log');
+    assert.ok(table.builtin('viewer') && !table.builtin('auditor'));
     assert.ok(table.can('auditor', 'audit:read'));
     assert.ok(table.can('auditor', 'monitors:read'));
     assert.ok(!table.can('auditor', 'keys:write'));
@@ -89,5 +92,16 @@ describe('admin API allow/deny matrix', () => {
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal((await app.identity.users.get('dev')).role, 'operator');
     assert.equal((await app.identity.users.get('boss')).disabled, false);
+  });
+});
+
+describe('docs/identity.md', () => {
+  it('shows exactly the built-in role table', () => {
+    const doc = readFileSync(new URL('../../docs/identity.md', import.meta.url), 'utf8');
+    assert.ok(doc.includes(`| permission | ${BUILTIN_ROLE_NAMES.join(' | ')} |`));
+    for (const p of PERMISSIONS) {
+      const row = `| \`${p}\` | ${BUILTIN_ROLE_NAMES.map((r) => (BUILTIN_ROLES[r].includes(p) ? '✓' : '')).join(' | ')} |`;
+      assert.ok(doc.includes(row), `docs/identity.md row for ${p} is stale: expected ${row}`);
+    }
   });
 });
