@@ -12,6 +12,7 @@ interface JsonSchema {
   enum?: unknown[];
   const?: unknown;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema;
@@ -47,6 +48,10 @@ function rows(schema: JsonSchema, path: string, out: string[]): void {
     }
     if (isObject) rows(child, childPath, out);
     if (isListOfObjects) rows(child.items as JsonSchema, `${childPath}[]`, out);
+    // A list of a union on `type` (monitor.checks): one block of rows per type.
+    for (const variant of child.type === 'array' ? (child.items?.oneOf ?? []) : []) {
+      rows(variant, `${childPath}[type=${String(variant.properties?.type?.const ?? '?')}]`, out);
+    }
   }
 }
 

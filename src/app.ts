@@ -8,6 +8,7 @@ import { Lifecycle } from './core/lifecycle.js';
 import { AlertingService } from './alerting/alerting-service.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import type { LoadedConfig } from './config/load.js';
+import { registerHeartbeatRoute } from './console/heartbeat.js';
 import { ConsoleServer } from './console/server.js';
 import { GatewayServer } from './gateway/server.js';
 import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
@@ -100,6 +101,7 @@ export class App {
     this.alerting = new AlertingService(services);
     this.identity = new Identity(config.identity, this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }));
     this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
+    registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
 
     this.lifecycle.add({
       name: 'store',

@@ -1,40 +1,12 @@
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.js';
+import { checkSchema } from './check-schemas.js';
+import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
 
 /**
  * The one configuration schema. Types, defaults, validation and docs/configuration.md all come
  * from here. Every object is strict: an unknown key is an error, never silently ignored.
  */
-
-const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
-const name = (what: string) =>
-  z.string().regex(NAME, `${what} must be 1-63 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit`);
-
-/** A duration as `250ms`, `2s`, `5m`, `1h`, `7d`, or a number of milliseconds; parsed to milliseconds. */
-const duration = z
-  .union([z.string(), z.number().int().nonnegative()])
-  .transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration (use e.g. 500ms, 2s, 5m, 1h, 7d)` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .describe('Duration: 500ms, 2s, 5m, 1h, 7d, or milliseconds as a number.');
-
-const httpUrl = z
-  .string()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http:// or https:// URL');
 
 const port = z.number().int().min(0).max(65535);
 
@@ -65,21 +37,6 @@ const route = z.strictObject({
       idle: duration.prefault('60s').describe('Longest pause between two body chunks from the upstream.'),
     })
     .prefault({}),
-});
-
-const httpCheck = z.strictObject({
-  name: name('check name').describe('Identifies the check in metrics, results and alert rules.'),
-  type: z.literal('http').describe('Check type.'),
-  url: httpUrl.describe('URL to request.'),
-  method: z.enum(['GET', 'HEAD', 'POST']).default('GET').describe('Request method.'),
-  interval: duration.prefault('30s').describe('Time between the starts of two runs.'),
-  timeout: duration.prefault('5s').describe('A run that takes longer counts as down.'),
-  expectStatus: z
-    .array(z.number().int().min(100).max(599))
-    .min(1)
-    .default([200])
-    .describe('Response statuses that count as up.'),
-  readiness: z.boolean().default(false).describe('When true, `/readyz` answers 503 while this check is down.'),
 });
 
 const checkDownRule = z.strictObject({
@@ -163,7 +120,7 @@ export const configSchema = z
         accessLog: z.boolean().default(true).describe('One log line per gateway request.'),
       })
       .prefault({}),
-    monitor: z.strictObject({ checks: z.array(httpCheck).default([]).describe('Health checks run on a schedule.') }).prefault({}),
+    monitor: z.strictObject({ checks: z.array(checkSchema).default([]).describe('Health checks run on a schedule (see docs/monitoring.md).') }).prefault({}),
     alerting: z
       .strictObject({
         rules: z.array(checkDownRule).default([]).describe('Alert rules.'),
@@ -247,7 +204,8 @@ function unique(values: string[], path: (string | number)[], what: string, ctx: 
 
 export type VigilConfig = z.output<typeof configSchema>;
 export type RouteConfig = VigilConfig['gateway']['routes'][number];
-export type HttpCheckConfig = VigilConfig['monitor']['checks'][number];
+export type CheckConfig = VigilConfig['monitor']['checks'][number];
+export type HttpCheckConfig = Extract<CheckConfig, { type: 'http' }>;
 export type RuleConfig = VigilConfig['alerting']['rules'][number];
 export type IdentityConfig = VigilConfig['identity'];
 export type ReceiverConfig = VigilConfig['alerting']['receivers'][number];

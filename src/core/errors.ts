@@ -168,6 +168,21 @@ export const ERROR_CATALOGUE = {
     cause: 'A command-line argument is missing or malformed.',
     fix: 'See `vigil --help` or `vigil <command> --help`.',
   },
+  VGL_MONITOR_CHECK_SETUP: {
+    status: 500,
+    cause: 'A configured check could not be set up at start (for example its `caFile` cannot be read).',
+    fix: 'Fix the file or setting named in the message; the check index and name are given.',
+  },
+  VGL_MONITOR_HEARTBEAT_UNAUTHORIZED: {
+    status: 401,
+    cause: 'A heartbeat ping named an unknown check or carried a missing or wrong token.',
+    fix: 'Send `Authorization: Bearer <token>` with the `token` configured for that heartbeat check.',
+  },
+  VGL_MONITOR_CHECK_NOT_FOUND: {
+    status: 404,
+    cause: 'No configured check has the given name.',
+    fix: 'List checks with `GET /api/v1/monitors`.',
+  },
   VGL_NOTIFY_FAILED: {
     status: 502,
     cause: 'A notification could not be delivered; it stays in the outbox and is retried.',

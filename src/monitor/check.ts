@@ -1,9 +1,9 @@
 import type { Dispatcher } from 'undici';
-import type { HttpCheckConfig } from '../config/schema.js';
+import type { CheckConfig } from '../config/schema.js';
 import type { CheckStatus } from '../store/records.js';
+import type { HeartbeatBook } from './heartbeat-book.js';
 
-/** Every configured check, whatever its type. A new type widens this union in config/schema.ts. */
-export type CheckConfig = HttpCheckConfig;
+export type { CheckConfig };
 export type CheckType = CheckConfig['type'];
 
 /** What one run of a check found. The scheduler adds the check name and the time. */
@@ -12,6 +12,8 @@ export interface CheckOutcome {
   latencyMs: number;
   /** Readable and coded (`connection refused (ECONNREFUSED)`); never a URL, credential or query. */
   detail: string;
+  /** A measured number (json-metric value, free disk percent, days to certificate expiry…), exported as `vigil_check_value`. */
+  value?: number;
 }
 
 /** One configured check, ready to run. */
@@ -26,9 +28,16 @@ export interface Check {
   run(signal: AbortSignal): Promise<CheckOutcome>;
 }
 
-/** What a check may share with its siblings: the HTTP connection pool, closed by the monitor on stop. */
+/** What a check may share with its siblings; the monitor owns and closes them. */
 export interface CheckDeps {
+  /** HTTP connection pool that verifies TLS certificates. */
   dispatcher: Dispatcher;
+  /** HTTP connection pool for checks with `tlsVerify: false`. */
+  insecureDispatcher: Dispatcher;
+  /** Where heartbeat pings land. */
+  heartbeats: HeartbeatBook;
+  /** Milliseconds since the epoch; the injected clock. */
+  now: () => number;
 }
 
 export type CheckFactory<T extends CheckType = CheckType> = (config: Extract<CheckConfig, { type: T }>, deps: CheckDeps) => Check;

@@ -4,7 +4,9 @@ import type { Component } from '../core/lifecycle.js';
 import type { CheckResult } from '../store/records.js';
 import type { ServiceDeps } from '../core/service-deps.js';
 import type { Logger } from '../telemetry/logger.js';
+import { VigilError } from '../core/errors.js';
 import type { Check } from './check.js';
+import { HeartbeatBook } from './heartbeat-book.js';
 import { createCheck } from './registry.js';
 import { CheckScheduler } from './scheduler.js';
 
@@ -32,17 +34,43 @@ export class MonitorService implements Component {
   private readonly latest = new Map<string, CheckResult>();
   private readonly scheduler: CheckScheduler;
   private readonly dispatcher = new Agent({ keepAliveTimeout: 4000 });
+  private readonly insecureDispatcher = new Agent({ keepAliveTimeout: 4000, connect: { rejectUnauthorized: false } });
+  /** Where `POST /api/v1/heartbeat/<check>` records pings. */
+  readonly heartbeats = new HeartbeatBook();
   private readonly up: Gauge<'check'>;
   private readonly latency: Gauge<'check'>;
+  private readonly value: Gauge<'check'>;
+  private readonly tlsExpiry: Gauge<'check'>;
+  private readonly types = new Map<string, Check['type']>();
   private readonly logger: Logger;
 
   constructor(private readonly deps: MonitorDeps) {
     this.logger = deps.logger.child({ component: 'monitor' });
-    this.checks = deps.config.monitor.checks.map((config) => createCheck(config, { dispatcher: this.dispatcher }));
+    const checkDeps = { dispatcher: this.dispatcher, insecureDispatcher: this.insecureDispatcher, heartbeats: this.heartbeats, now: () => deps.clock.now() };
+    this.checks = deps.config.monitor.checks.map((config, i) => {
+      try {
+        return createCheck(config, checkDeps);
+      } catch (err) {
+        throw new VigilError('VGL_MONITOR_CHECK_SETUP', `monitor.checks[${i}] (${config.name}): cannot be set up (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+      }
+    });
+    for (const check of this.checks) this.types.set(check.name, check.type);
     this.up = new Gauge({ name: 'vigil_check_up', help: '1 when the latest run of the check was up, 0 when down.', labelNames: ['check'], registers: [deps.registry] });
     this.latency = new Gauge({
       name: 'vigil_check_latency_seconds',
       help: 'Latency of the latest run of the check (time to response headers for HTTP checks).',
+      labelNames: ['check'],
+      registers: [deps.registry],
+    });
+    this.value = new Gauge({
+      name: 'vigil_check_value',
+      help: 'The number the latest run measured (json-metric value, free disk %, process RSS bytes, seconds to certificate expiry…).',
+      labelNames: ['check'],
+      registers: [deps.registry],
+    });
+    this.tlsExpiry = new Gauge({
+      name: 'vigil_tls_cert_expiry_seconds',
+      help: 'Seconds until the certificate seen by the tls check expires (negative once expired).',
       labelNames: ['check'],
       registers: [deps.registry],
     });
@@ -62,7 +90,9 @@ export class MonitorService implements Component {
 
   async stop(deadline: number): Promise<void> {
     await this.scheduler.stop(deadline);
-    await this.dispatcher.close().catch((err: unknown) => this.logger.warn({ err }, 'check connection pool did not close cleanly'));
+    for (const pool of [this.dispatcher, this.insecureDispatcher]) {
+      await pool.close().catch((err: unknown) => this.logger.warn({ err }, 'check connection pool did not close cleanly'));
+    }
   }
 
   /** Resolves when the store answers; part of readiness. */
@@ -84,6 +114,10 @@ export class MonitorService implements Component {
     this.latest.set(result.check, result);
     this.up.set({ check: result.check }, result.status === 'up' ? 1 : 0);
     this.latency.set({ check: result.check }, result.latencyMs / 1000);
+    if (result.value !== undefined) {
+      this.value.set({ check: result.check }, result.value);
+      if (this.types.get(result.check) === 'tls') this.tlsExpiry.set({ check: result.check }, result.value);
+    }
     if (previous?.status !== result.status) {
       const line = { check: result.check, status: result.status, detail: result.detail, latencyMs: Math.round(result.latencyMs) };
       if (result.status === 'up') this.logger.info(line, 'check is up');

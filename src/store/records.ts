@@ -22,6 +22,8 @@ export interface CheckResult {
   latencyMs: number;
   /** Human-readable reason, e.g. `status 503 not in [200]`; never contains secrets. */
   detail: string;
+  /** The number the run measured, for checks that measure one (json-metric, disk, tls…). */
+  value?: number;
 }
 
 export type AlertState = 'pending' | 'firing' | 'resolved';

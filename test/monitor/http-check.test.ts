@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { Agent } from 'undici';
-import { checks, createCheck, HttpCheck } from '../../src/monitor/index.js';
+import { describe, it } from 'node:test';
+import { checks, HttpCheck } from '../../src/monitor/index.js';
 import type { CheckOutcome } from '../../src/monitor/index.js';
-import { testConfig } from '../alerting/support.js';
 import { startServer } from '../support/helpers.js';
-
-const dispatcher = new Agent();
-after(() => dispatcher.close());
+import { buildCheck } from './support.js';
 
 function httpCheck(url: string, extra: Record<string, unknown> = {}): HttpCheck {
-  const config = testConfig({ monitor: { checks: [{ name: 'api', type: 'http', url, interval: 5000, timeout: 2000, ...extra }] } });
-  const check = createCheck(config.monitor.checks[0]!, { dispatcher });
+  const check = buildCheck({ type: 'http', url, ...extra });
   assert.ok(check instanceof HttpCheck);
   return check;
 }

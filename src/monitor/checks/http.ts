@@ -1,15 +1,81 @@
 import { performance } from 'node:perf_hooks';
-import { request } from 'undici';
+import { interceptors, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { HttpCheckConfig } from '../../config/schema.js';
 import type { Check, CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
 import { describeRequestFailure, splitUrlCredentials } from '../http-request.js';
+import { down, judge } from '../outcome.js';
 
-/** Bytes of response body read (and discarded) so the connection can be reused; the rest is cut. */
-const BODY_LIMIT = 64 * 1024;
+/** Bytes of response body kept for conditions; beyond it the body is cut and the connection dropped. */
+export const BODY_LIMIT = 64 * 1024;
+
+type HttpLikeConfig = Pick<HttpCheckConfig, 'name' | 'interval' | 'timeout' | 'readiness' | 'url' | 'method' | 'headers' | 'body' | 'tlsVerify'>;
+
+export interface HttpResponseSeen {
+  status: number;
+  latencyMs: number;
+  /** At most BODY_LIMIT bytes, decoded as UTF-8. */
+  body: string;
+}
 
 /**
- * Requests a URL and counts it up when the status is in `expectStatus`. Latency is the time to the
- * response headers: that is what a caller waits for before anything happens.
+ * Sends the configured request and reads at most BODY_LIMIT bytes of the answer; shared by the
+ * http and json-metric checks. Latency is the time to the response headers.
+ */
+export class HttpProbe {
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly config: HttpLikeConfig, deps: CheckDeps, maxRedirects = 0) {
+    const { url, authorization } = splitUrlCredentials(config.url);
+    this.url = url;
+    this.headers = { 'user-agent': 'vigil-monitor', ...config.headers, ...(authorization === undefined ? {} : { authorization }) };
+    const base = config.tlsVerify ? deps.dispatcher : deps.insecureDispatcher;
+    this.dispatcher = maxRedirects > 0 ? base.compose(interceptors.redirect({ maxRedirections: maxRedirects })) : base;
+  }
+
+  /** The response, or the down outcome explaining why there is none. */
+  async send(signal: AbortSignal): Promise<HttpResponseSeen | CheckOutcome> {
+    const timeout = AbortSignal.timeout(this.config.timeout);
+    const combined = AbortSignal.any([signal, timeout]);
+    const started = performance.now();
+    try {
+      const res = await request(this.url, {
+        method: this.config.method,
+        headers: this.headers,
+        body: this.config.body,
+        dispatcher: this.dispatcher,
+        signal: combined,
+      });
+      const latencyMs = performance.now() - started;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size >= BODY_LIMIT) {
+          res.body.destroy();
+          break;
+        }
+      }
+      return { status: res.statusCode, latencyMs, body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8') };
+    } catch (err) {
+      const latencyMs = performance.now() - started;
+      if (timeout.aborted) return down(latencyMs, `timed out after ${this.config.timeout}ms`);
+      if (signal.aborted) return down(latencyMs, 'cancelled');
+      return down(latencyMs, describeRequestFailure(err));
+    }
+  }
+}
+
+export function isResponse(value: HttpResponseSeen | CheckOutcome): value is HttpResponseSeen {
+  return !('detail' in value);
+}
+
+/**
+ * Up when the status is in `expectStatus` and every condition holds (`[STATUS]`, `[BODY]`,
+ * `[BODY].json.path`, `[RESPONSE_TIME]`).
  */
 export class HttpCheck implements Check {
   readonly type = 'http';
@@ -17,41 +83,22 @@ export class HttpCheck implements Check {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly readiness: boolean;
-  private readonly url: string;
-  private readonly headers: Record<string, string>;
+  private readonly probe: HttpProbe;
 
-  constructor(private readonly config: HttpCheckConfig, private readonly deps: CheckDeps) {
+  constructor(private readonly config: HttpCheckConfig, deps: CheckDeps) {
     this.name = config.name;
     this.intervalMs = config.interval;
     this.timeoutMs = config.timeout;
     this.readiness = config.readiness;
-    const { url, authorization } = splitUrlCredentials(config.url);
-    this.url = url;
-    this.headers = { 'user-agent': 'vigil-monitor', ...(authorization === undefined ? {} : { authorization }) };
+    this.probe = new HttpProbe(config, deps, config.followRedirects ? config.maxRedirects : 0);
   }
 
   async run(signal: AbortSignal): Promise<CheckOutcome> {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = AbortSignal.any([signal, timeout]);
-    const started = performance.now();
-    try {
-      const res = await request(this.url, {
-        method: this.config.method,
-        headers: this.headers,
-        dispatcher: this.deps.dispatcher,
-        signal: combined,
-      });
-      const latencyMs = performance.now() - started;
-      await res.body.dump({ limit: BODY_LIMIT, signal: combined }).catch(() => undefined);
-      const expected = this.config.expectStatus;
-      if (expected.includes(res.statusCode)) return { status: 'up', latencyMs, detail: `status ${res.statusCode}` };
-      return { status: 'down', latencyMs, detail: `status ${res.statusCode} not in [${expected.join(', ')}]` };
-    } catch (err) {
-      const latencyMs = performance.now() - started;
-      if (timeout.aborted) return { status: 'down', latencyMs, detail: `timed out after ${this.timeoutMs}ms` };
-      if (signal.aborted) return { status: 'down', latencyMs, detail: 'cancelled' };
-      return { status: 'down', latencyMs, detail: describeRequestFailure(err) };
-    }
+    const seen = await this.probe.send(signal);
+    if (!isResponse(seen)) return seen;
+    const expected = this.config.expectStatus;
+    if (!expected.includes(seen.status)) return down(seen.latencyMs, `status ${seen.status} not in [${expected.join(', ')}]`);
+    return judge(this.config.conditions, { STATUS: seen.status, BODY: seen.body }, seen.latencyMs, `status ${seen.status}`);
   }
 }
 

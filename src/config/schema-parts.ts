@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+/** Field schemas shared by the config schema and its per-area parts (check types). */
+
+const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+export const name = (what: string) =>
+  z.string().regex(NAME, `${what} must be 1-63 characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit`);
+
+/** A duration as `250ms`, `2s`, `5m`, `1h`, `7d`, or a number of milliseconds; parsed to milliseconds. */
+export const duration = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((value, ctx) => {
+    if (typeof value === 'number') return value;
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration (use e.g. 500ms, 2s, 5m, 1h, 7d)` });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .describe('Duration: 500ms, 2s, 5m, 1h, 7d, or milliseconds as a number.');
+
+export const httpUrl = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http:// or https:// URL');
