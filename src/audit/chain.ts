@@ -49,6 +49,8 @@ export class ChainVerifier {
   private prev: AuditEntryRecord | undefined;
   private readonly checkpointHashes = new Map<number, string>();
   private count = 0;
+  /** A gap is only a deletion if the missing entry does not turn up next (an export's lines may be swapped). */
+  private gap: { problem: VerifyProblem; seq: number } | undefined;
   problem: VerifyProblem | undefined;
 
   constructor(private readonly checkpoints: readonly AuditCheckpointRecord[]) {
@@ -59,6 +61,13 @@ export class ChainVerifier {
   push(entry: AuditEntryRecord): boolean {
     if (this.problem) return false;
     this.count++;
+    if (this.gap) {
+      const gap = this.gap;
+      this.gap = undefined;
+      if (entry.seq < gap.seq) return this.fail('reordered', entry.seq, `entry ${entry.seq} comes after entry ${gap.seq}: entries were reordered`);
+      this.problem = gap.problem;
+      return false;
+    }
     const prevSeq = this.prev?.seq ?? 0;
     const expectedSeq = prevSeq + 1;
     const after = this.prev ? `entry ${prevSeq}` : 'the start of the log';
@@ -73,7 +82,9 @@ export class ChainVerifier {
     if (entry.seq < expectedSeq) return this.fail('reordered', entry.seq, `entry ${entry.seq} comes after ${after}: entries were reordered`);
     if (entry.prevHash !== (this.prev?.hash ?? GENESIS_HASH)) {
       if (entry.seq > expectedSeq) {
-        return this.fail('deleted', expectedSeq, `entries ${expectedSeq}..${entry.seq - 1} were deleted (entry ${entry.seq} does not chain to ${after})`);
+        const problem: VerifyProblem = { kind: 'deleted', seq: expectedSeq, message: `entries ${expectedSeq}..${entry.seq - 1} were deleted (entry ${entry.seq} does not chain to ${after})` };
+        this.gap = { problem, seq: entry.seq };
+        return true;
       }
       return this.fail('inserted', entry.seq, `entry ${entry.seq} was inserted (or the log rewritten from here): it does not chain to ${after}`);
     }
@@ -86,6 +97,7 @@ export class ChainVerifier {
   /** The verdict; `validSignature` checks a checkpoint's signature with the vault key. */
   finish(validSignature: (c: AuditCheckpointRecord) => boolean): VerifyReport {
     const lastSeq = this.prev?.seq ?? 0;
+    if (this.gap) this.problem = this.gap.problem;
     if (!this.problem) {
       for (const checkpoint of this.checkpoints) {
         if (!validSignature(checkpoint)) {

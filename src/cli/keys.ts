@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { openIdentity } from '../app.js';
 import { parseDuration } from '../core/duration.js';
 import { VigilError } from '../core/errors.js';
+import { withAudit } from '../audit/with-audit.js';
+import { cliActor, withVault } from './vault-session.js';
 import { loadFromOption } from './load.js';
 import { run } from './output.js';
 
@@ -49,7 +51,10 @@ export function registerKeys(program: Command): void {
           if (ms === undefined || ms === 0) throw new VigilError('VGL_CLI_USAGE', `--expires: '${opts.expires}' is not a duration like 30d`);
           expiresAt = Date.now() + ms;
         }
-        const created = await withIdentity(opts.config, (id) => id.keys.create({ name: opts.name, scopes, expiresAt, now: Date.now() }));
+        const event = { at: Date.now(), ...cliActor(), action: 'keys.create', target: opts.name, details: { scopes } };
+        const created = await withVault(opts.config, (v) =>
+          withAudit(v.audit, event, () => withIdentity(opts.config, (id) => id.keys.create({ name: opts.name, scopes, expiresAt, now: Date.now() }))),
+        );
         if (opts.json) {
           const { hash: _hash, ...key } = created.key;
           console.log(JSON.stringify({ ...key, key: created.plaintext }));
@@ -89,7 +94,8 @@ export function registerKeys(program: Command): void {
     .option('-c, --config <file>', 'YAML configuration file')
     .action((id: string, opts: { config?: string }) =>
       run(async () => {
-        await withIdentity(opts.config, (identity) => identity.keys.revoke(id, Date.now()));
+        const event = { at: Date.now(), ...cliActor(), action: 'keys.revoke', target: id };
+        await withVault(opts.config, (v) => withAudit(v.audit, event, () => withIdentity(opts.config, (identity) => identity.keys.revoke(id, Date.now()))));
         console.log(`revoked ${id}`);
       }),
     );

@@ -40,10 +40,12 @@ function parseVersion(text: string): number {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 export function registerSecrets(program: Command): void {
+  // Values never come from argv (visible in `ps`): a stray extra argument is refused, not ignored.
   const secrets = program.command('secrets').description('the encrypted secret store');
   const configOption = ['-c, --config <file>', 'YAML configuration file'] as const;
   secrets
     .command('set')
+    .allowExcessArguments(false)
     .description('store a new version of a secret; the value is read from stdin or --file, never from the command line')
     .argument('<name>', 'secret name')
     .option(...configOption)
@@ -57,14 +59,15 @@ export function registerSecrets(program: Command): void {
     );
   secrets
     .command('get')
+    .allowExcessArguments(false)
     .description('show a secret\'s current version; the value is printed only with --reveal')
     .argument('<name>', 'secret name')
     .option(...configOption)
-    .option('--version <n>', 'a given version instead of the current one')
+    .option('--at <n>', 'a given version instead of the current one')
     .option('--reveal', 'print the value (audited)')
-    .action((name: string, opts: { config?: string; version?: string; reveal?: boolean }) =>
+    .action((name: string, opts: { config?: string; at?: string; reveal?: boolean }) =>
       run(async () => {
-        const version = opts.version === undefined ? undefined : parseVersion(opts.version);
+        const version = opts.at === undefined ? undefined : parseVersion(opts.at);
         await withVault(opts.config, async (s) => {
           if (opts.reveal) {
             process.stdout.write(await s.secrets.reveal(name, cliActor(), version));
@@ -79,6 +82,7 @@ export function registerSecrets(program: Command): void {
     );
   secrets
     .command('list')
+    .allowExcessArguments(false)
     .description('list secret names and current versions (never values)')
     .option(...configOption)
     .option('--json', 'print JSON')
@@ -91,6 +95,7 @@ export function registerSecrets(program: Command): void {
     );
   secrets
     .command('versions')
+    .allowExcessArguments(false)
     .description('list the versions of a secret')
     .argument('<name>', 'secret name')
     .option(...configOption)
@@ -104,19 +109,21 @@ export function registerSecrets(program: Command): void {
     );
   secrets
     .command('rollback')
+    .allowExcessArguments(false)
     .description('make an earlier version current again (stored as a new version; history is kept)')
     .argument('<name>', 'secret name')
-    .requiredOption('--version <n>', 'the version to restore')
+    .requiredOption('--to <n>', 'the version to restore')
     .option(...configOption)
-    .action((name: string, opts: { config?: string; version: string }) =>
+    .action((name: string, opts: { config?: string; to: string }) =>
       run(async () => {
-        const from = parseVersion(opts.version);
+        const from = parseVersion(opts.to);
         const version = await withVault(opts.config, (s) => s.secrets.rollback(name, from, cliActor()));
         console.log(`${name} v${version} stored (value of v${from})`);
       }),
     );
   secrets
     .command('delete')
+    .allowExcessArguments(false)
     .description('delete a secret and all its versions')
     .argument('<name>', 'secret name')
     .option(...configOption)
@@ -128,6 +135,7 @@ export function registerSecrets(program: Command): void {
     );
   secrets
     .command('rotate-master')
+    .allowExcessArguments(false)
     .description('re-wrap every data key under a new master key, while Vigil keeps running; safe to re-run after an interruption')
     .option(...configOption)
     .option('--batch-size <n>', 'data keys per batch', '100')

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { tempDir } from '../support/helpers.js';
+
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const CANARY = 'canary-cli-secret-31f9-NEVER-PRINT';
+
+function setup() {
+  const dir = tempDir();
+  const dataDir = join(dir, 'data');
+  const config = join(dir, 'vigil.yaml');
+  writeFileSync(config, `store: { dataDir: "${dataDir}" }\n`);
+  const vigil = (args: string[], input?: string) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  return { dir, dataDir, vigil };
+}
+
+describe('vigil audit', () => {
+  it('records key and secret actions; verify passes, then locates tampering; export round-trips', () => {
+    const { dir, dataDir, vigil } = setup();
+    assert.equal(vigil(['secrets', 'set', 'S1'], CANARY).status, 0);
+    const key = JSON.parse(vigil(['keys', 'create', '--name', 'agent', '--json']).stdout) as { id: string };
+    assert.equal(vigil(['keys', 'revoke', key.id]).status, 0);
+    const ok = vigil(['audit', 'verify']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /audit log ok: 6 entries, last 6/);
+
+    const exported = vigil(['audit', 'export']);
+    assert.equal(exported.status, 0);
+    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; result: string; actor: string; target: string });
+    assert.deepEqual(lines.map((l) => `${l.action}:${l.result}`), [
+      'secrets.set:requested', 'secrets.set:success', 'keys.create:requested', 'keys.create:success', 'keys.revoke:requested', 'keys.revoke:success',
+    ]);
+    assert.match(lines[0]?.actor ?? '', /^cli:/);
+    assert.ok(!exported.stdout.includes(CANARY));
+
+    const out = join(dir, 'audit.jsonl');
+    assert.equal(vigil(['audit', 'export', '--out', out]).status, 0);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    assert.match(vigil(['audit', 'export', '--out', out]).stderr, /VGL_FILE_INVALID: cannot create .* EEXIST/);
+    // Reorder two lines of the export: located.
+    const text = readFileSync(out, 'utf8').trim().split('\n');
+    const swapped = [text[0], text[2], text[1], ...text.slice(3)].join('\n');
+    writeFileSync(join(dir, 'swapped.jsonl'), swapped);
+    const reordered = vigil(['audit', 'verify', '--file', join(dir, 'swapped.jsonl')]);
+    assert.equal(reordered.status, 1);
+    assert.match(reordered.stderr, /TAMPERED at entry 2 \(reordered\): entry 2 comes after entry 3/);
+    writeFileSync(join(dir, 'garbage.jsonl'), `${text[0]}\n{"seq": "one"}\nnot json\n`);
+    const garbage = vigil(['audit', 'verify', '--file', join(dir, 'garbage.jsonl')]);
+    assert.equal(garbage.status, 1);
+    assert.match(garbage.stderr, /VGL_FILE_INVALID: .*garbage\.jsonl line 2: not an audit entry/);
+
+    const db = new Database(join(dataDir, 'vigil.db'));
+    db.prepare("UPDATE audit_log SET target = 'someone-else' WHERE seq = 4").run();
+    db.close();
+    const tampered = vigil(['audit', 'verify', '--json']);
+    assert.equal(tampered.status, 1);
+    const report = JSON.parse(tampered.stdout) as { ok: boolean; problem: { kind: string; seq: number } };
+    assert.deepEqual([report.ok, report.problem.kind, report.problem.seq], [false, 'modified', 4]);
+  });
+});
