@@ -633,7 +633,10 @@ async function main() {
         if (other.length > 0) r.problems.push(`Vigil recorded non-200 statuses ${JSON.stringify(Object.fromEntries(other))}`);
       }
       if (opts.quiet !== null && r.cpu.others > opts.quiet) r.problems.push(`other processes used ${r.cpu.others}% CPU during the run`);
-      const cpuText = `cpu% wrk ${r.cpu.wrk} upstream ${r.cpu.servers.upstream}${t.name === 'direct' ? '' : ` ${t.name} ${r.cpu.servers[t.name]}`} others ${r.cpu.others}`;
+      // CPU time per request of the process under test: far less sensitive to other load than req/s.
+      const underTest = r.cpu.servers[t.name === 'direct' ? 'upstream' : t.name];
+      r.cpuUsPerRequest = r.rps > 0 ? Math.round((underTest * 10_000) / r.rps) : null;
+      const cpuText = `cpu% wrk ${r.cpu.wrk} upstream ${r.cpu.servers.upstream}${t.name === 'direct' ? '' : ` ${t.name} ${r.cpu.servers[t.name]}`} others ${r.cpu.others}  cpu µs/req ${r.cpuUsPerRequest}`;
       runs.push(r);
       console.log(
         `round ${round} ${t.name.padEnd(12)} ${fmtRps(r.rps).padStart(8)} req/s  p50 ${ms(r.latency_us.p50)} ms  p99 ${ms(r.latency_us.p99)} ms` +
@@ -646,7 +649,7 @@ async function main() {
   console.log(`\nMedian of ${opts.rounds} round(s), ${opts.duration} each; spread = min..max req/s over the rounds`);
   console.log(
     table(
-      ['target', 'req/s', 'spread req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'sock err', 'req/s vs bare', 'p50 vs bare', 'p99 vs bare', 'cpu% target/upstream/wrk/others'],
+      ['target', 'req/s', 'spread req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'sock err', 'req/s vs bare', 'p50 vs bare', 'p99 vs bare', 'cpu% target/upstream/wrk/others', 'cpu µs/req (min..max)'],
       summary.map((s) => [
         `${s.target} (${s.label})`,
         fmtRps(s.rps),
@@ -659,6 +662,7 @@ async function main() {
         s.p50VsBare === null ? '-' : `${s.p50VsBare.toFixed(2)}x`,
         s.p99VsBare === null ? '-' : `${s.p99VsBare.toFixed(2)}x`,
         `${s.target === 'direct' ? '-' : s.cpuTarget}/${s.cpuUpstream}/${s.cpuWrk}/${s.cpuOthersMax}`,
+        cpuPerRequest(runs, s.target),
       ]),
     ),
   );
@@ -711,6 +715,13 @@ async function main() {
     console.log(`\n!! ${problems.length} problem(s): the figures above include errors or unverified requests:\n  ${problems.join('\n  ')}`);
     process.exitCode = 1;
   }
+}
+
+/** Median CPU µs per request of the process under test over a target's rounds, with the spread. */
+function cpuPerRequest(runs, target) {
+  const values = runs.filter((r) => r.target === target && r.cpuUsPerRequest !== null).map((r) => r.cpuUsPerRequest).sort((a, b) => a - b);
+  if (values.length === 0) return '-';
+  return `${values[Math.floor(values.length / 2)]} (${values[0]}..${values[values.length - 1]})`;
 }
 
 main()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gatewayLimits, routeHeaders, routeTimeouts, trustedProxies } from './gateway-schema.js';
 import { checkSchema } from './check-schemas.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
@@ -30,13 +31,9 @@ const route = z.strictObject({
   upstream: httpUrl.describe('Base URL requests are forwarded to; its path is prepended to the forwarded path.'),
   auth: z.enum(['apiKey', 'none']).default('apiKey').describe('`apiKey` requires a valid Vigil API key; `none` admits anyone.'),
   scopes: z.array(scope).default([]).describe('Scopes a key must hold (all of them) to use the route.'),
-  timeouts: z
-    .strictObject({
-      connect: duration.prefault('5s').describe('Time to open the upstream connection.'),
-      response: duration.prefault('60s').describe('Time for the upstream to send its response headers.'),
-      idle: duration.prefault('60s').describe('Longest pause between two body chunks from the upstream.'),
-    })
-    .prefault({}),
+  timeouts: routeTimeouts,
+  headers: routeHeaders,
+  maxBodyBytes: z.number().int().min(0).optional().describe('Largest request body (bytes) for this route; default `gateway.limits.maxBodyBytes`. 0 means no limit.'),
 });
 
 const checkDownRule = z.strictObject({
@@ -98,6 +95,8 @@ export const configSchema = z
       .strictObject({
         listen: listen(8080),
         maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384).describe('Largest request header block accepted (431 beyond).'),
+        limits: gatewayLimits,
+        trustedProxies,
         routes: z.array(route).default([]).describe('Routes, matched by longest prefix.'),
       })
       .prefault({}),

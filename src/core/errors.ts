@@ -98,6 +98,26 @@ export const ERROR_CATALOGUE = {
     cause: 'The upstream did not answer within the route timeout.',
     fix: 'Check the upstream, or raise `timeouts` on the route.',
   },
+  VGL_GATEWAY_BODY_TOO_LARGE: {
+    status: 413,
+    cause: 'The request body is larger than the route allows (`maxBodyBytes` on the route, else `gateway.limits.maxBodyBytes`); chunked bodies are counted as they stream.',
+    fix: 'Send a smaller body, or raise the limit for that route.',
+  },
+  VGL_GATEWAY_URI_TOO_LONG: {
+    status: 414,
+    cause: 'The request target (path and query) is longer than `gateway.limits.maxUrlLength`.',
+    fix: 'Move large parameters into the request body, or raise the limit.',
+  },
+  VGL_GATEWAY_REQUEST_TIMEOUT: {
+    status: 408,
+    cause: 'The client did not send its complete request headers within `gateway.limits.headersTimeout`, or its whole request within `gateway.limits.requestTimeout`.',
+    fix: 'Send the request promptly; raise the limits for slow uploads. Repeated slow clients are a slowloris attack.',
+  },
+  VGL_GATEWAY_MAX_CONNECTIONS: {
+    status: 503,
+    cause: 'A client connection was closed at accept because `gateway.limits.maxConnections` were already open (logged, not sent: the connection is dropped).',
+    fix: 'Raise the limit if the load is legitimate, or find the client holding connections open.',
+  },
   VGL_GATEWAY_SHUTTING_DOWN: {
     status: 503,
     cause: 'The gateway is draining for shutdown and takes no new requests.',

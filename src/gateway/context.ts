@@ -12,6 +12,8 @@ export interface GatewayContext {
   readonly target: string;
   readonly startedAt: number;
   readonly clientIp: string;
+  /** True when the client connected over TLS (sets the forwarded proto). */
+  readonly tls: boolean;
   /** Set by the authenticate stage. */
   key: ApiKey | null;
 }

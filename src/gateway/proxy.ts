@@ -1,22 +1,11 @@
-import type { OutgoingHttpHeaders } from 'node:http';
-import { pipeline } from 'node:stream/promises';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
 import { VigilError } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
+import { requestHeaders, responseHeaders } from './headers.js';
 import type { CompiledRoute } from './router.js';
 import { upstreamPath } from './router.js';
-
-/**
- * Request headers never forwarded: hop-by-hop headers (RFC 9110 §7.6.1), the Host (set to the
- * upstream's), and Vigil's own credentials, which belong to the gateway and not to the upstream.
- */
-const DROP_REQUEST = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'proxy-authorization', 'expect', 'host', 'x-request-id', 'x-correlation-id', 'x-forwarded-for',
-  'x-forwarded-host', 'x-forwarded-proto',
-]);
-const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key']);
-const DROP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /** One keep-alive connection pool per route, created lazily and closed on shutdown. */
 export class UpstreamPools {
@@ -42,83 +31,143 @@ export class UpstreamPools {
   }
 }
 
-function requestHeaders(ctx: GatewayContext): string[] {
-  const raw = ctx.req.rawHeaders;
-  const dropCredentials = ctx.route.config.auth === 'apiKey';
-  const connectionTokens = ctx.req.headers.connection?.toLowerCase().split(',').map((t) => t.trim()) ?? [];
-  const out: string[] = [];
-  let forwardedFor: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (lower === 'x-forwarded-for') forwardedFor = forwardedFor ? `${forwardedFor}, ${raw[i + 1]}` : raw[i + 1];
-    if (DROP_REQUEST.has(lower) || (dropCredentials && CREDENTIAL_HEADERS.has(lower)) || connectionTokens.includes(lower)) continue;
-    out.push(name, raw[i + 1] as string);
-  }
-  out.push(
-    'host', ctx.route.upstreamHost,
-    'x-request-id', ctx.requestId,
-    'x-forwarded-for', forwardedFor ? `${forwardedFor}, ${ctx.clientIp}` : ctx.clientIp,
-    'x-forwarded-proto', 'http',
-  );
-  const host = ctx.req.headers.host;
-  if (host !== undefined) out.push('x-forwarded-host', host);
-  return out;
-}
-
-function responseHeaders(headers: Record<string, string | string[] | undefined>, requestId: string): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const connectionTokens = typeof headers.connection === 'string' ? headers.connection.toLowerCase().split(',').map((t) => t.trim()) : [];
-  for (const name in headers) {
-    if (DROP_RESPONSE.has(name) || connectionTokens.includes(name)) continue;
-    out[name] = headers[name];
-  }
-  out['x-request-id'] = requestId;
-  return out;
-}
-
 /** Maps an undici failure to the coded error the client receives. */
 export function upstreamError(err: unknown): VigilError {
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+  if (
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError
+  ) {
     return new VigilError('VGL_GATEWAY_UPSTREAM_TIMEOUT', 'the upstream did not answer in time', { cause: err });
   }
   return new VigilError('VGL_GATEWAY_UPSTREAM_UNREACHABLE', 'the upstream could not be reached', { cause: err });
 }
 
+/** Why the gateway itself cut the exchange, when it did. */
+type CutReason = 'client-gone' | 'body-too-large' | 'total-timeout';
+
+/**
+ * Relays the upstream response straight into the client response as undici delivers it. Written
+ * against undici's dispatch handler interface rather than `pool.request()` + `stream.pipeline`:
+ * that pair builds an AbortSignal and, at the end of every pipeline, a DOMException with a stack
+ * trace — measurably the largest per-request cost after the socket writes (bench/README.md).
+ */
+class ResponseRelay implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private cut: CutReason | undefined;
+  private readonly deadline: number;
+  private readonly resumeUpstream = (): void => this.controller?.resume();
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly done: () => void,
+    private readonly fail: (err: VigilError) => void,
+  ) {
+    const total = ctx.route.config.timeouts.total;
+    this.deadline = total > 0 ? ctx.startedAt + total : Infinity;
+  }
+
+  /** Ends the upstream exchange from the gateway's side (client left, body too large, too slow). */
+  abort(reason: CutReason): void {
+    if (this.cut) return;
+    this.cut = reason;
+    this.controller?.abort(new Error(reason));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cut) controller.abort(new Error(this.cut));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational answers are not relayed; the final one follows.
+    if (performance.now() > this.deadline) return this.abort('total-timeout');
+    const { res } = this.ctx;
+    if (res.destroyed) return this.abort('client-gone');
+    res.writeHead(statusCode, responseHeaders(this.ctx, headers));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.deadline !== Infinity && performance.now() > this.deadline) return this.abort('total-timeout');
+    if (!this.ctx.res.write(chunk)) {
+      // The client reads slower than the upstream sends: stop reading upstream until it catches up.
+      controller.pause();
+      this.ctx.res.once('drain', this.resumeUpstream);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.ctx.res.end();
+    this.done();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const { res } = this.ctx;
+    if (this.cut === 'client-gone' || res.destroyed) return this.done();
+    if (res.headersSent) {
+      // The status is already sent, so the only honest signal left is to cut the connection; the
+      // access record notes it.
+      res.destroy();
+      return this.done();
+    }
+    if (this.cut === 'body-too-large') {
+      res.setHeader('connection', 'close');
+      return this.fail(new VigilError('VGL_GATEWAY_BODY_TOO_LARGE', `the request body exceeds ${this.ctx.route.maxBodyBytes} bytes`));
+    }
+    if (this.cut === 'total-timeout') {
+      return this.fail(new VigilError('VGL_GATEWAY_UPSTREAM_TIMEOUT', 'the upstream exchange exceeded the route total timeout'));
+    }
+    this.fail(upstreamError(err));
+  }
+}
+
+/** True when the request declares a body (a non-zero Content-Length, or chunked). */
+function declaredBody(ctx: GatewayContext): { hasBody: boolean; length: number | undefined } {
+  const header = ctx.req.headers['content-length'];
+  if (header !== undefined) {
+    const length = Number(header);
+    return { hasBody: length !== 0, length };
+  }
+  return { hasBody: ctx.req.headers['transfer-encoding'] !== undefined, length: undefined };
+}
+
 /**
  * Forwards the request and streams the response back without buffering either body. A client that
  * goes away aborts the upstream request at once, so an abandoned LLM call stops costing money.
+ * Resolves when the exchange is over; rejects (before any response byte) with the coded error.
  */
-export async function forward(ctx: GatewayContext, pool: Pool): Promise<void> {
+export function forward(ctx: GatewayContext, pool: Pool, trustedPeer: boolean): Promise<void> {
   const { req, res, route } = ctx;
-  const abort = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) abort.abort();
-  };
-  res.once('close', onClose);
-  const length = req.headers['content-length'];
-  const hasBody = length !== undefined ? length !== '0' : req.headers['transfer-encoding'] !== undefined;
-  let upstream;
-  try {
-    upstream = await pool.request({
-      path: upstreamPath(route, ctx.target),
-      method: req.method as string,
-      headers: requestHeaders(ctx),
-      body: hasBody ? req : null,
-      signal: abort.signal,
-      headersTimeout: route.config.timeouts.response,
-      bodyTimeout: route.config.timeouts.idle,
+  const { hasBody, length } = declaredBody(ctx);
+  const max = route.maxBodyBytes;
+  if (max > 0 && length !== undefined && length > max) {
+    // The body is not read, so the connection cannot be reused for a next request.
+    res.setHeader('connection', 'close');
+    return Promise.reject(new VigilError('VGL_GATEWAY_BODY_TOO_LARGE', `the request body exceeds ${max} bytes`));
+  }
+  return new Promise<void>((resolve, reject) => {
+    const relay = new ResponseRelay(ctx, resolve, reject);
+    res.once('close', () => {
+      if (!res.writableFinished) relay.abort('client-gone');
     });
-  } catch (err) {
-    if (abort.signal.aborted) return;
-    throw upstreamError(err);
-  }
-  res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, ctx.requestId));
-  try {
-    await pipeline(upstream.body, res);
-  } catch {
-    // The client left or the upstream broke mid-body: the status is already sent, so the only
-    // honest signal left is to cut the connection; the access record notes the abort.
-    res.destroy();
-  }
+    if (hasBody && max > 0 && length === undefined) {
+      // A chunked body declares no length: count it as it streams and cut it at the limit.
+      let received = 0;
+      req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > max) relay.abort('body-too-large');
+      });
+    }
+    pool.dispatch(
+      {
+        path: upstreamPath(route, ctx.target),
+        method: req.method as Dispatcher.HttpMethod,
+        headers: requestHeaders(ctx, trustedPeer),
+        body: hasBody ? req : null,
+        headersTimeout: route.config.timeouts.response,
+        bodyTimeout: route.config.timeouts.idle,
+      },
+      relay,
+    );
+  });
 }

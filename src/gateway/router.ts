@@ -1,4 +1,5 @@
 import type { RouteConfig } from '../config/schema.js';
+import { CREDENTIAL_HEADERS, DROP_REQUEST, DROP_RESPONSE } from './headers.js';
 
 export interface CompiledRoute {
   readonly config: RouteConfig;
@@ -10,27 +11,48 @@ export interface CompiledRoute {
   readonly basePath: string;
   readonly origin: string;
   readonly upstreamHost: string;
+  /** Request headers not forwarded: hop-by-hop, Vigil's own, Vigil credentials on keyed routes, the route's removals and the ones it sets. */
+  readonly dropRequestHeaders: ReadonlySet<string>;
+  readonly setRequestHeaders: readonly (readonly [string, string])[];
+  readonly dropResponseHeaders: ReadonlySet<string>;
+  readonly setResponseHeaders: readonly (readonly [string, string])[];
+  /** Largest request body in bytes; 0 means no limit. */
+  readonly maxBodyBytes: number;
+}
+
+/** Compiles one route's config once, so the request path only does set lookups. */
+export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number): CompiledRoute {
+  const url = new URL(config.upstream);
+  const { request, response } = config.headers;
+  const setRequest = Object.entries(request.set);
+  const setResponse = Object.entries(response.set);
+  return {
+    config,
+    name: config.name,
+    prefix: config.prefix,
+    bare: config.prefix.length > 1 && config.prefix.endsWith('/') ? config.prefix.slice(0, -1) : config.prefix,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    origin: url.origin,
+    upstreamHost: url.host,
+    dropRequestHeaders: new Set([
+      ...DROP_REQUEST,
+      ...(config.auth === 'apiKey' ? CREDENTIAL_HEADERS : []),
+      ...request.remove,
+      ...setRequest.map(([name]) => name),
+    ]),
+    setRequestHeaders: setRequest,
+    dropResponseHeaders: new Set([...DROP_RESPONSE, ...response.remove, ...setResponse.map(([name]) => name)]),
+    setResponseHeaders: setResponse,
+    maxBodyBytes: config.maxBodyBytes ?? defaultMaxBodyBytes,
+  };
 }
 
 /** Route table compiled once per config load: longest prefix first, so the most specific route wins. */
 export class Router {
   private readonly routes: CompiledRoute[];
 
-  constructor(routes: readonly RouteConfig[]) {
-    this.routes = routes
-      .map((config) => {
-        const url = new URL(config.upstream);
-        return {
-          config,
-          name: config.name,
-          prefix: config.prefix,
-          bare: config.prefix.length > 1 && config.prefix.endsWith('/') ? config.prefix.slice(0, -1) : config.prefix,
-          basePath: url.pathname.replace(/\/+$/, ''),
-          origin: url.origin,
-          upstreamHost: url.host,
-        };
-      })
-      .sort((a, b) => b.prefix.length - a.prefix.length);
+  constructor(routes: readonly RouteConfig[], defaultMaxBodyBytes: number) {
+    this.routes = routes.map((config) => compileRoute(config, defaultMaxBodyBytes)).sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
   get all(): readonly CompiledRoute[] {

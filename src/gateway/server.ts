@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { BlockList, isIPv4 } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
@@ -11,9 +12,12 @@ import type { KeyCache } from '../identity/api-keys.js';
 import type { AccessRecord } from '../store/records.js';
 import { requestContext, requestIdFrom } from '../telemetry/context.js';
 import type { Logger } from '../telemetry/logger.js';
+import { REDACTED } from '../telemetry/redact.js';
 import type { GatewayContext, Stage } from './context.js';
 import { GatewayMetrics } from './metrics.js';
+import { answerClientError } from './client-errors.js';
 import { forward, UpstreamPools } from './proxy.js';
+import { parseCidr } from '../config/gateway-schema.js';
 import type { CompiledRoute } from './router.js';
 import { hasDotSegment, Router } from './router.js';
 import { authenticate } from './stages/authenticate.js';
@@ -55,24 +59,40 @@ export class GatewayServer implements Component {
   private readonly pipelines: Map<string, Stage[]>;
   private readonly pools = new UpstreamPools();
   private readonly metrics: GatewayMetrics;
+  private readonly trustedProxies: BlockList | undefined;
+  private readonly accessLog: Logger;
+  /** The response under way on each socket, so a client error on it can be answered safely. */
+  private readonly activeResponses = new WeakMap<Socket, ServerResponse>();
   private inFlight = 0;
   private draining = false;
   private drained: (() => void) | undefined;
 
   constructor(private readonly deps: GatewayDeps) {
-    this.router = new Router(deps.config.gateway.routes);
+    const { gateway } = deps.config;
+    this.router = new Router(gateway.routes, gateway.limits.maxBodyBytes);
     this.pipelines = new Map(this.router.all.map((route) => [route.name, compilePipeline(route, deps)]));
     this.metrics = new GatewayMetrics(deps.registry);
+    this.trustedProxies = trustedProxyList(gateway.trustedProxies);
+    // Access lines have one fixed shape with no credential fields, so pino's field-path redaction
+    // (a third of a line's cost, bench/README.md) is skipped for them; the value scrubber, which
+    // catches keys and secrets inside the path, still runs on every line.
+    this.accessLog = deps.logger.child({}, { redact: { paths: [], censor: REDACTED } });
     this.server = createServer(
       {
-        maxHeaderSize: deps.config.gateway.maxHeaderBytes,
-        requestTimeout: 0,
-        headersTimeout: 30_000,
-        keepAliveTimeout: 5000,
+        maxHeaderSize: gateway.maxHeaderBytes,
+        requestTimeout: gateway.limits.requestTimeout,
+        headersTimeout: gateway.limits.headersTimeout,
+        keepAliveTimeout: gateway.limits.keepAliveTimeout,
+        // How often node:http checks the two timeouts above (default 30 s, too coarse for them).
+        connectionsCheckingInterval: Math.max(100, Math.min(1000, gateway.limits.headersTimeout / 4)),
       },
       (req, res) => this.handle(req, res),
     );
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+    if (gateway.limits.maxConnections > 0) this.server.maxConnections = gateway.limits.maxConnections;
+    this.server.on('drop', () => this.deps.logger.warn({ code: 'VGL_GATEWAY_MAX_CONNECTIONS', limit: gateway.limits.maxConnections }, 'connection refused: gateway.limits.maxConnections reached'));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
+      answerClientError(err, socket, this.activeResponses.get(socket), (res, code, message) => this.rejectWith(res, code, message), deps.logger),
+    );
   }
 
   address(): AddressInfo {
@@ -125,6 +145,7 @@ export class GatewayServer implements Component {
       errorCode: null,
     };
     this.inFlight++;
+    this.activeResponses.set(req.socket, res);
     res.once('close', () => this.finish(req, res, state));
     try {
       if (this.draining) {
@@ -132,6 +153,9 @@ export class GatewayServer implements Component {
         throw new VigilError('VGL_GATEWAY_SHUTTING_DOWN', 'the gateway is shutting down');
       }
       const { target } = state;
+      if (target.length > this.deps.config.gateway.limits.maxUrlLength) {
+        throw new VigilError('VGL_GATEWAY_URI_TOO_LONG', `the request target is longer than ${this.deps.config.gateway.limits.maxUrlLength} characters`);
+      }
       if (target.charCodeAt(0) !== 47 /* '/' */ || hasDotSegment(target)) {
         throw new VigilError('VGL_GATEWAY_BAD_REQUEST', 'the request target must be an absolute path without dot segments');
       }
@@ -139,16 +163,29 @@ export class GatewayServer implements Component {
       const route = this.router.match(query === -1 ? target : target.slice(0, query));
       if (!route) throw new VigilError('VGL_GATEWAY_NO_ROUTE', 'no route matches this path');
       state.route = route;
-      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, key: null };
+      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: false, key: null };
       state.ctx = ctx;
       for (const stage of this.pipelines.get(route.name) as Stage[]) {
         const pending = stage(ctx);
         if (pending) await pending;
       }
-      await forward(ctx, this.pools.get(route));
+      await forward(ctx, this.pools.get(route), this.isTrustedProxy(state.clientIp));
     } catch (err) {
       state.errorCode = this.reject(res, err, requestId);
     }
+  }
+
+  private isTrustedProxy(ip: string): boolean {
+    if (!this.trustedProxies || ip === '') return false;
+    // A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 (::ffff:10.0.0.1).
+    const v4 = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+    return this.trustedProxies.check(v4, isIPv4(v4) ? 'ipv4' : 'ipv6');
+  }
+
+  /** A coded answer for an error raised outside the pipeline (a client error on a live request). */
+  private rejectWith(res: ServerResponse, code: ErrorCode, message: string): void {
+    const requestId = String(res.getHeader('x-request-id') ?? requestIdFrom(undefined));
+    this.reject(res, new VigilError(code, message), requestId);
   }
 
   private reject(res: ServerResponse, err: unknown, requestId: string): ErrorCode {
@@ -165,6 +202,7 @@ export class GatewayServer implements Component {
 
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inFlight--;
+    if (this.activeResponses.get(req.socket) === res) this.activeResponses.delete(req.socket);
     if (this.draining && this.inFlight === 0) this.drained?.();
     const durationMs = performance.now() - state.startedAt;
     // 499: the client closed the connection before the response was complete (nginx's convention).
@@ -183,26 +221,8 @@ export class GatewayServer implements Component {
       keyId: state.ctx?.key?.id ?? null,
       errorCode: state.errorCode,
     };
-    if (this.deps.config.log.accessLog) this.deps.logger.info({ access: record }, 'request');
+    if (this.deps.config.log.accessLog) this.accessLog.info({ access: record }, 'request');
     this.deps.onAccess(record);
-  }
-
-  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const code: ErrorCode = tooLarge ? 'VGL_GATEWAY_HEADERS_TOO_LARGE' : 'VGL_GATEWAY_BAD_REQUEST';
-    const status = tooLarge ? 431 : 400;
-    const requestId = requestIdFrom(undefined);
-    const body = errorBody(code, tooLarge ? 'request headers are too large' : 'malformed HTTP request', requestId);
-    this.deps.logger.info({ code, parserError: err.code, requestId }, 'rejected malformed request');
-    socket.end(
-      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
-    );
   }
 }
 
@@ -213,4 +233,15 @@ function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
     if (route.config.scopes.length > 0) stages.push(authorize(route.config.scopes));
   }
   return stages;
+}
+
+/** The trusted proxy CIDRs as one BlockList (fast membership checks), or undefined when none. */
+function trustedProxyList(cidrs: readonly string[]): BlockList | undefined {
+  if (cidrs.length === 0) return undefined;
+  const list = new BlockList();
+  for (const value of cidrs) {
+    const parsed = parseCidr(value);
+    if (parsed) list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+  }
+  return list;
 }

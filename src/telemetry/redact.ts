@@ -26,20 +26,24 @@ const TOKEN_PATTERNS = /vgl_[a-z0-9]{12}_[A-Za-z0-9]{20,}|Bearer\s+[A-Za-z0-9._~
 /**
  * Removes secret values from serialized log lines. Paths catch known fields; this catches the
  * value itself wherever it ended up (an error message, a URL, a nested object).
+ *
+ * It runs on every log line (one per gateway request), so the work is front-loaded: a line without
+ * the literal `vgl_` or `Bearer` cannot match TOKEN_PATTERNS and skips the regex, and each value's
+ * JSON-escaped form is computed once when it is registered, not per line.
  */
 export class SecretScrubber {
-  private readonly values = new Set<string>();
+  /** Each registered value with its JSON-escaped form (as it appears inside a serialized string). */
+  private readonly values = new Map<string, string>();
 
   /** Registers a value that must never be logged. Very short values are ignored (too many false hits). */
   add(value: string): void {
-    if (value.length >= 4) this.values.add(value);
+    if (value.length >= 4) this.values.set(value, JSON.stringify(value).slice(1, -1));
   }
 
   scrub(line: string): string {
-    let out = line.replace(TOKEN_PATTERNS, REDACTED);
-    for (const value of this.values) {
+    let out = line.includes('vgl_') || line.includes('Bearer') ? line.replace(TOKEN_PATTERNS, REDACTED) : line;
+    for (const [value, escaped] of this.values) {
       if (out.includes(value)) out = out.split(value).join(REDACTED);
-      const escaped = JSON.stringify(value).slice(1, -1);
       if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
     }
     return out;

@@ -1,0 +1,82 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { GatewayContext } from './context.js';
+
+/**
+ * Request headers never forwarded: hop-by-hop headers (RFC 9110 §7.6.1), the Host (set to the
+ * upstream's), Vigil's own correlation headers (set by Vigil) and the forwarding headers (rebuilt
+ * below, trusting incoming ones only from configured proxies).
+ */
+export const DROP_REQUEST: readonly string[] = [
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'proxy-authorization', 'expect', 'host', 'x-request-id', 'x-correlation-id', 'x-forwarded-for',
+  'x-forwarded-host', 'x-forwarded-proto', 'forwarded',
+];
+/** Vigil's own credentials, which belong to the gateway and never reach the upstream. */
+export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'x-api-key'];
+export const DROP_RESPONSE: readonly string[] = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+function connectionTokens(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value.join(',') : value).toLowerCase().split(',').map((t) => t.trim());
+}
+
+/** A `Forwarded` node: IPv6 addresses are quoted and bracketed (RFC 7239 §6). */
+function forwardedNode(ip: string): string {
+  return ip.includes(':') ? `"[${ip}]"` : ip;
+}
+
+/**
+ * The header list sent upstream. `X-Forwarded-*` and `Forwarded` from the client are kept (and
+ * appended to) only when the peer is a trusted proxy; from anyone else they are replaced, so a
+ * caller cannot spoof its address or scheme to the upstream.
+ */
+export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean): string[] {
+  const { req, route } = ctx;
+  const raw = req.rawHeaders;
+  const drop = route.dropRequestHeaders;
+  const hopTokens = req.headers.connection === undefined ? undefined : connectionTokens(req.headers.connection);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (drop.has(lower) || hopTokens?.includes(lower)) continue;
+    out.push(name, raw[i + 1] as string);
+  }
+  const headers = req.headers;
+  const proto = ctx.tls ? 'https' : 'http';
+  const host = headers.host;
+  const priorFor = trustedPeer ? joined(headers['x-forwarded-for']) : undefined;
+  const priorForwarded = trustedPeer ? joined(headers.forwarded) : undefined;
+  const forwardedProto = trustedPeer ? (joined(headers['x-forwarded-proto']) ?? proto) : proto;
+  const forwardedHost = trustedPeer ? (joined(headers['x-forwarded-host']) ?? host) : host;
+  out.push(
+    'host', route.upstreamHost,
+    'x-request-id', ctx.requestId,
+    'x-forwarded-for', priorFor ? `${priorFor}, ${ctx.clientIp}` : ctx.clientIp,
+    'x-forwarded-proto', forwardedProto,
+  );
+  if (forwardedHost !== undefined) out.push('x-forwarded-host', forwardedHost);
+  let element = `for=${forwardedNode(ctx.clientIp)};proto=${proto}`;
+  if (host !== undefined && /^[A-Za-z0-9.:[\]-]+$/.test(host)) element += `;host="${host}"`;
+  out.push('forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element);
+  for (const [name, value] of route.setRequestHeaders) out.push(name, value);
+  return out;
+}
+
+function joined(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** The upstream's response headers minus hop-by-hop ones and the route's removals, plus the request ID. */
+export function responseHeaders(ctx: GatewayContext, headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const hopTokens = headers.connection === undefined ? undefined : connectionTokens(headers.connection);
+  const drop = ctx.route.dropResponseHeaders;
+  for (const name in headers) {
+    if (drop.has(name) || hopTokens?.includes(name)) continue;
+    out[name] = headers[name];
+  }
+  for (const [name, value] of ctx.route.setResponseHeaders) out[name] = value;
+  out['x-request-id'] = ctx.requestId;
+  return out;
+}
