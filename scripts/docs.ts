@@ -70,6 +70,8 @@ export function configurationDoc(): string {
     '  default; `$${` writes a literal `${`. An unset variable without a default is an error (`VGL_CONFIG_ENV_UNSET`).',
     '  Values of variables whose names contain KEY, TOKEN, SECRET, PASSWORD, PASSWD, CREDENTIAL or AUTH are',
     '  registered with the logger and never appear in log output.',
+    '- **Vault secrets**: `${secret:NAME}` in any string is replaced by the secret from the vault (see vault.md);',
+    '  a missing one is an error (`VGL_CONFIG_SECRET_UNSET`). Resolved values are never logged.',
     '- **Durations**: `500ms`, `2s`, `5m`, `1h`, `7d`, or a number of milliseconds.',
     '- **Names** (routes, checks, rules, receivers): 1–63 characters of `a-z 0-9 _ . -`, unique within their list.',
     '- **Scopes**: 1–64 characters of `a-z 0-9 : _ . * -`; a key holding `*` has every scope.',

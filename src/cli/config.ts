@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError, formatIssue, loadConfigFile } from '../config/load.js';
+import { ConfigError, formatIssue } from '../config/load.js';
+import { loadConfigWithSecrets } from '../vault/config-secrets.js';
 import { printError } from './output.js';
 
 export function registerConfig(program: Command): void {
@@ -8,9 +9,9 @@ export function registerConfig(program: Command): void {
     .command('check')
     .description('validate a configuration file; exits 0 when valid, 1 with every problem listed')
     .requiredOption('-c, --config <file>', 'YAML configuration file')
-    .action((opts: { config: string }) => {
+    .action(async (opts: { config: string }) => {
       try {
-        loadConfigFile(opts.config);
+        await loadConfigWithSecrets(opts.config, process.env);
         console.log(`${opts.config}: ok`);
       } catch (err) {
         if (err instanceof ConfigError) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { App } from '../app.js';
 import type { LoadedConfig } from '../config/load.js';
-import { loadFromOption } from './load.js';
+import { loadConfigWithSecrets } from '../vault/config-secrets.js';
 import { run } from './output.js';
 
 /** Starts the app and stops it gracefully on SIGTERM/SIGINT; a second signal forces exit. */
@@ -38,5 +38,5 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the gateway, monitors, alerting and console in one process')
     .option('-c, --config <file>', 'YAML configuration file (defaults when absent)')
-    .action((opts: { config?: string }) => run(() => runUntilSignal(loadFromOption(opts.config))));
+    .action((opts: { config?: string }) => run(async () => runUntilSignal(await loadConfigWithSecrets(opts.config, process.env))));
 }

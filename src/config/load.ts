@@ -58,7 +58,11 @@ export function defaultConfig(): LoadedConfig {
   return parseConfig('{}', '(defaults)', {});
 }
 
-export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/**
+ * `secrets` holds the values of the `${secret:NAME}` references in `text`, read from the vault by
+ * the caller (see src/vault/config-secrets.ts); a reference missing from it is a config error.
+ */
+export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = process.env, secrets?: ReadonlyMap<string, string>): LoadedConfig {
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) {
     throw new ConfigError(source, [{ code: 'VGL_CONFIG_PARSE', path: '', line: undefined, message: `file is larger than ${MAX_CONFIG_BYTES} bytes` }]);
   }
@@ -85,8 +89,8 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   const issues: ConfigIssue[] = [];
   const secretValues: string[] = [];
   const lineOf = (path: ConfigPath) => findLine(doc, lines, path);
-  const interpolated = interpolate(raw, [], env, (path, message) => {
-    issues.push({ code: 'VGL_CONFIG_ENV_UNSET', path: formatPath(path), line: lineOf(path), message });
+  const interpolated = interpolate(raw, [], { env, secrets: secrets ?? new Map<string, string>() }, (path, message, code) => {
+    issues.push({ code, path: formatPath(path), line: lineOf(path), message });
   }, secretValues);
   const envPaths = new Set(issues.map((i) => i.path));
 
@@ -109,33 +113,51 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   return { config: deepFreeze(result.data), secretValues, source };
 }
 
-const PLACEHOLDER = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const PLACEHOLDER = /\$\$\{|\$\{secret:([^}]*)\}|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const SECRET_REF = /\$\{secret:([^}]*)\}/g;
 
-/** Replaces `${VAR}` and `${VAR:-default}` in every string value; `$${` stays a literal `${`. */
+/** The secret names referenced as `${secret:NAME}` in a config text (a `$${secret:…}` literal included; harmless). */
+export function secretReferences(text: string): string[] {
+  return [...new Set([...text.matchAll(SECRET_REF)].map((m) => m[1] as string))];
+}
+
+type Sources = { env: NodeJS.ProcessEnv; secrets: ReadonlyMap<string, string> };
+
+/** Replaces `${VAR}`, `${VAR:-default}` and `${secret:NAME}` in every string value; `$${` stays a literal `${`. */
 function interpolate(
   value: unknown,
   path: ConfigPath,
-  env: NodeJS.ProcessEnv,
-  report: (path: ConfigPath, message: string) => void,
+  sources: Sources,
+  report: (path: ConfigPath, message: string, code: ErrorCode) => void,
   secrets: string[],
 ): unknown {
+  const env = sources.env;
   if (typeof value === 'string') {
-    return value.replace(PLACEHOLDER, (match, varName: string | undefined, fallback: string | undefined) => {
+    return value.replace(PLACEHOLDER, (match, secretName: string | undefined, varName: string | undefined, fallback: string | undefined) => {
+      if (secretName !== undefined) {
+        const found = sources.secrets.get(secretName);
+        if (found === undefined) {
+          report(path, `secret '${secretName.slice(0, 128)}' is not in the vault`, 'VGL_CONFIG_SECRET_UNSET');
+          return match;
+        }
+        secrets.push(found);
+        return found;
+      }
       if (varName === undefined) return '${';
       const found = env[varName];
       if (found === undefined || found === '') {
         if (fallback !== undefined) return fallback;
-        report(path, `environment variable ${varName} is not set`);
+        report(path, `environment variable ${varName} is not set`, 'VGL_CONFIG_ENV_UNSET');
         return match;
       }
       if (SECRET_VAR.test(varName) && found.length >= 4) secrets.push(found);
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, [...path, i], env, report, secrets));
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, [...path, i], sources, report, secrets));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, [...path, key], env, report, secrets);
+    for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, [...path, key], sources, report, secrets);
     return out;
   }
   return value;
