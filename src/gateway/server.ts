@@ -1,5 +1,6 @@
-import { createServer } from 'node:http';
+import { createServer, ServerResponse as HttpServerResponse } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { BlockList, isIPv4 } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -17,6 +18,7 @@ import type { GatewayContext, Stage } from './context.js';
 import { GatewayMetrics } from './metrics.js';
 import { answerClientError } from './client-errors.js';
 import { forward, UpstreamPools } from './proxy.js';
+import { tunnel } from './upgrade.js';
 import { parseCidr } from '../config/gateway-schema.js';
 import type { CompiledRoute } from './router.js';
 import { hasDotSegment, Router } from './router.js';
@@ -44,6 +46,14 @@ interface RequestState {
   route: CompiledRoute | undefined;
   ctx: GatewayContext | undefined;
   errorCode: ErrorCode | null;
+  /** Set once an Upgrade request's tunnel is open (recorded as 101). */
+  upgraded: boolean;
+}
+
+/** The raw connection and the bytes after the headers of an Upgrade request. */
+interface UpgradeRequest {
+  readonly socket: Duplex;
+  readonly head: Buffer;
 }
 const REJECTION_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
@@ -63,6 +73,8 @@ export class GatewayServer implements Component {
   private readonly accessLog: Logger;
   /** The response under way on each socket, so a client error on it can be answered safely. */
   private readonly activeResponses = new WeakMap<Socket, ServerResponse>();
+  /** Open upgraded (WebSocket) connections: node:http no longer tracks them, so stop() cuts them here. */
+  private readonly tunnels = new Set<Duplex>();
   private inFlight = 0;
   private draining = false;
   private drained: (() => void) | undefined;
@@ -90,6 +102,7 @@ export class GatewayServer implements Component {
     );
     if (gateway.limits.maxConnections > 0) this.server.maxConnections = gateway.limits.maxConnections;
     this.server.on('drop', () => this.deps.logger.warn({ code: 'VGL_GATEWAY_MAX_CONNECTIONS', limit: gateway.limits.maxConnections }, 'connection refused: gateway.limits.maxConnections reached'));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
       answerClientError(err, socket, this.activeResponses.get(socket), (res, code, message) => this.rejectWith(res, code, message), deps.logger),
     );
@@ -121,6 +134,7 @@ export class GatewayServer implements Component {
       }
     }
     this.server.closeAllConnections();
+    for (const socket of this.tunnels) socket.destroy();
     await closed;
     await this.pools.close();
   }
@@ -133,7 +147,23 @@ export class GatewayServer implements Component {
     });
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  /** An Upgrade request gets the same checks and stages as any other, with a response bound to its raw socket. */
+  private handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const requestId = requestIdFrom(req.headers['x-request-id'] ?? req.headers['x-correlation-id']);
+    const res = new HttpServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    res.setHeader('x-request-id', requestId);
+    res.once('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    this.tunnels.add(socket);
+    socket.once('close', () => this.tunnels.delete(socket));
+    requestContext.run({ requestId }, () => {
+      void this.dispatch(req, res, requestId, { socket, head });
+    });
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, upgrade?: UpgradeRequest): Promise<void> {
     const state: RequestState = {
       requestId,
       target: req.url ?? '/',
@@ -143,6 +173,7 @@ export class GatewayServer implements Component {
       route: undefined,
       ctx: undefined,
       errorCode: null,
+      upgraded: false,
     };
     this.inFlight++;
     this.activeResponses.set(req.socket, res);
@@ -169,7 +200,12 @@ export class GatewayServer implements Component {
         const pending = stage(ctx);
         if (pending) await pending;
       }
-      await forward(ctx, this.pools.get(route), this.isTrustedProxy(state.clientIp));
+      if (upgrade) {
+        await tunnel(ctx, this.pools.get(route), this.isTrustedProxy(state.clientIp), upgrade.socket, upgrade.head);
+        state.upgraded = true;
+      } else {
+        await forward(ctx, this.pools.get(route), this.isTrustedProxy(state.clientIp));
+      }
     } catch (err) {
       state.errorCode = this.reject(res, err, requestId);
     }
@@ -206,7 +242,7 @@ export class GatewayServer implements Component {
     if (this.draining && this.inFlight === 0) this.drained?.();
     const durationMs = performance.now() - state.startedAt;
     // 499: the client closed the connection before the response was complete (nginx's convention).
-    const status = res.writableFinished ? res.statusCode : 499;
+    const status = state.upgraded ? 101 : res.writableFinished ? res.statusCode : 499;
     const routeName = state.route?.name ?? NO_ROUTE;
     this.metrics.observe(routeName, req.method ?? 'OTHER', status, durationMs);
     const record: AccessRecord = {
