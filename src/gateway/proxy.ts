@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { VigilError } from '../core/errors.js';
@@ -150,20 +152,31 @@ export function forward(ctx: GatewayContext, pool: Pool, trustedPeer: boolean): 
     res.once('close', () => {
       if (!res.writableFinished) relay.abort('client-gone');
     });
+    let body: Readable | null = hasBody ? req : null;
     if (hasBody && max > 0 && length === undefined) {
-      // A chunked body declares no length: count it as it streams and cut it at the limit.
+      // A chunked body declares no length: count it as it streams through and cut it at the limit.
+      // (A Transform, not a 'data' listener on req: that would switch req to flowing mode and drop
+      // the chunks that arrive before undici starts reading.)
       let received = 0;
-      req.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > max) relay.abort('body-too-large');
-      });
+      body = req.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            received += chunk.length;
+            if (received > max) {
+              relay.abort('body-too-large');
+              return callback();
+            }
+            callback(null, chunk);
+          },
+        }),
+      );
     }
     pool.dispatch(
       {
         path: upstreamPath(route, ctx.target),
         method: req.method as Dispatcher.HttpMethod,
         headers: requestHeaders(ctx, trustedPeer),
-        body: hasBody ? req : null,
+        body,
         headersTimeout: route.config.timeouts.response,
         bodyTimeout: route.config.timeouts.idle,
       },

@@ -86,6 +86,28 @@ describe('gateway request limits', () => {
     await ok.body.dump();
   });
 
+  it('a chunked body under the limit arrives intact, byte for byte', async () => {
+    const received: Buffer[] = [];
+    const { url } = await startServer((req, res) => {
+      req.on('data', (c: Buffer) => received.push(c));
+      req.on('end', () => res.end('ok'));
+    });
+    const { gatewayUrl } = await appWith(url, { limits: { maxBodyBytes: 1024 * 1024 } });
+    const sent: Buffer[] = [];
+    async function* chunks() {
+      for (let i = 0; i < 50; i++) {
+        const chunk = Buffer.from(`chunk ${i} `.repeat(100));
+        sent.push(chunk);
+        yield chunk;
+        if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    const res = await request(`${gatewayUrl}/r/upload`, { method: 'POST', body: Readable.from(chunks()) });
+    assert.equal(res.statusCode, 200);
+    await res.body.dump();
+    assert.equal(Buffer.concat(received).toString(), Buffer.concat(sent).toString());
+  });
+
   it('414 for a request target over maxUrlLength', async () => {
     const upstream = await countingUpstream();
     const { gatewayUrl } = await appWith(upstream.url, { limits: { maxUrlLength: 100 } });
