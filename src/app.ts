@@ -22,7 +22,6 @@ import type { Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 import { SecretScrubber } from './telemetry/redact.js';
 import { openVault } from './vault/open.js';
-import { registerSecretRoutes } from './vault/routes.js';
 import type { VaultParts } from './vault/open.js';
 
 export interface AppOptions {
@@ -100,10 +99,9 @@ export class App {
     const services = { config, store: this.store, bus: this.bus, registry: this.registry, logger: this.logger, clock };
     this.monitor = new MonitorService(services);
     this.alerting = new AlertingService(services);
-    this.identity = new Identity(config.identity, this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }));
+    this.identity = new Identity(config.identity, resolveDataDir(loaded, env), this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }));
     this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
-    registerSecretRoutes(this.console.app, this.vault.secrets);
 
     this.lifecycle.add({
       name: 'store',
@@ -120,12 +118,13 @@ export class App {
     this.lifecycle.add({
       name: 'identity',
       start: async () => {
+        await this.identity.start(() => clock.now(), (err) => this.logger.error({ err }, 'signing key rotation failed'));
         const created = await this.identity.users.bootstrapOwner(clock.now());
         if (!created) return;
         this.logger.warn({ user: created.user.username }, 'created the bootstrap owner; its one-time password is shown once on the terminal');
         options.onBootstrapOwner?.(created.user.username, created.password);
       },
-      stop: async () => undefined,
+      stop: async () => this.identity.stop(),
     });
     // Alerting listens before the monitor produces results, and stops after it.
     this.lifecycle.add(this.alerting);

@@ -19,7 +19,7 @@ function withIdentity<T>(configFile: string | undefined, body: (identity: Identi
     const dataDir = session.dataDir;
     const logger = createLogger({ level: 'error', format: 'json', redact: [], scrubber: new SecretScrubber(), destination: process.stderr });
     const keys = new ApiKeyService(session.store.keys, loadKeyHashSecret(dataDir));
-    return body(new Identity(config.identity, session.store, keys, session.audit, logger), session);
+    return body(new Identity(config.identity, dataDir, session.store, keys, session.audit, logger), session);
   });
 }
 

@@ -80,6 +80,16 @@ const identitySection = z
         ipMaxFailures: z.number().int().min(1).max(10_000).default(20).describe('Failed logins from one source IP (any account) within `window` before that IP is locked.'),
       })
       .prefault({}),
+    tokens: z
+      .strictObject({
+        issuer: z.string().min(1).max(200).default('vigil').describe('`iss` of the JWTs Vigil issues, and the only issuer its own tokens are accepted from.'),
+        audience: z.string().min(1).max(200).default('vigil-console').describe('`aud` of the JWTs Vigil issues, and the only audience accepted.'),
+        accessTtl: duration.prefault('15m').describe('Lifetime of an access token.'),
+        refreshTtl: duration.prefault('7d').describe('Lifetime of a refresh token; each use rotates it.'),
+        algorithm: z.enum(['EdDSA', 'ES256']).default('EdDSA').describe('Signing algorithm of new keys: Ed25519 or P-256.'),
+        keyRotation: duration.prefault('30d').describe('A new signing key is made this often; old keys verify until their tokens expire.'),
+      })
+      .prefault({}),
     sessions: z
       .strictObject({
         idleTimeout: duration.prefault('30m').describe('A console session unused this long ends.'),

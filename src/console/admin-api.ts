@@ -3,6 +3,7 @@ import type { Identity } from '../identity/index.js';
 import { installAdminErrors } from './admin-errors.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerKeyRoutes } from './keys-routes.js';
+import { registerTokenRoutes } from './token-routes.js';
 import { registerUserRoutes } from './users-routes.js';
 
 /** The identity part of the admin API, in its own scope so its error handler covers only these routes. */
@@ -12,5 +13,6 @@ export function registerIdentityApi(app: FastifyInstance, identity: Identity, no
     registerAuthRoutes(scope, identity, now);
     registerUserRoutes(scope, identity, now);
     registerKeyRoutes(scope, identity, now);
+    registerTokenRoutes(scope, identity, now);
   });
 }

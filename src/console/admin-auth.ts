@@ -22,7 +22,8 @@ declare module 'fastify' {
 /** The signed-in user behind an admin request. */
 export interface Principal {
   user: User;
-  session: Session;
+  /** The console session, when the request used the cookie rather than a bearer access token. */
+  session?: Session;
 }
 
 /** Health routes are public by the shared convention: load balancers and status pages poll them. */
@@ -41,7 +42,8 @@ export interface ApiRoute {
 /**
  * Guards every `/api/` route of the console: the session cookie must name a live session of an
  * enabled user whose role holds the route's `config.permission`. Runs on `onRequest`, before the
- * body is parsed, so an unauthenticated caller's body is never read. A route that declares no
+ * body is parsed, so an unauthenticated caller's body is never read. A bearer access token
+ * (`Authorization: Bearer <jwt>`) is accepted in place of the cookie. A route that declares no
  * permission is refused to everyone (fail closed), and logged at registration so it gets fixed.
  * Without an identity (a console built for tests of other parts) every protected route answers 401.
  */
@@ -75,7 +77,22 @@ export function installAdminAuth(app: FastifyInstance, identity: Identity | unde
   return routes;
 }
 
+/**
+ * A bearer access token (API clients) or the session cookie (the browser). The user is read from
+ * the store either way, so a disabled user or a changed role takes effect on the next request.
+ */
 async function authenticate(identity: Identity, request: FastifyRequest, at: number): Promise<Principal | undefined> {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    if (header.length <= 7 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+    try {
+      const { userId } = await identity.tokens.verifyAccess(header.slice(7).trim(), at);
+      const user = await identity.store.users.get(userId);
+      return user && !user.disabled ? { user } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
   const token = readCookie(request.headers.cookie, SESSION_COOKIE);
   if (token === undefined) return undefined;
   const resolved = await identity.sessions.resolve(token, at);

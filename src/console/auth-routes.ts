@@ -39,14 +39,20 @@ export function registerAuthRoutes(scope: FastifyInstance, identity: Identity, n
 
   scope.post('/api/v1/auth/logout', { config: { permission: 'authenticated' } }, async (request, reply) => {
     const { session, user } = principalOf(request);
-    await audited(identity, request, { action: 'users.logout', target: user.username }, now, () => identity.sessions.revoke(session.tokenHash, now()));
+    // A bearer client has no session to end; it drops its tokens (or uses logout-all).
+    await audited(identity, request, { action: 'users.logout', target: user.username }, now, async () => {
+      if (session) await identity.sessions.revoke(session.tokenHash, now());
+    });
     reply.header('set-cookie', SessionService.clearCookie());
     return { ok: true };
   });
 
   scope.post('/api/v1/auth/logout-all', { config: { permission: 'authenticated' } }, async (request, reply) => {
     const { user } = principalOf(request);
-    const revoked = await audited(identity, request, { action: 'users.logout_all', target: user.username }, now, () => identity.sessions.revokeAll(user.id, now()));
+    const revoked = await audited(identity, request, { action: 'users.logout_all', target: user.username }, now, async () => {
+      await identity.tokens.revokeForUser(user.id, now());
+      return identity.sessions.revokeAll(user.id, now());
+    });
     reply.header('set-cookie', SessionService.clearCookie());
     return { revoked };
   });
@@ -56,7 +62,7 @@ export function registerAuthRoutes(scope: FastifyInstance, identity: Identity, n
     return {
       user: publicUser(user),
       permissions: identity.roles.permissions(user.role),
-      session: { createdAt: session.createdAt, expiresAt: session.expiresAt },
+      session: session ? { createdAt: session.createdAt, expiresAt: session.expiresAt } : null,
       passwordChangeRequired: user.mustChangePassword,
     };
   });

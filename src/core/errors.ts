@@ -178,6 +178,11 @@ export const ERROR_CATALOGUE = {
     cause: 'A user with that name already exists.',
     fix: 'Choose another name, or change the existing user.',
   },
+  VGL_TOKEN_INVALID: {
+    status: 401,
+    cause: 'A JWT or refresh token is malformed, wrongly signed, expired, not yet valid, for another issuer or audience, of the wrong type, revoked or replayed.',
+    fix: 'Log in again for a new token pair; a replayed refresh token has revoked its whole family.',
+  },
   VGL_ROLE_UNKNOWN: {
     status: 400,
     cause: 'The role is neither built in nor defined under `identity.roles`.',

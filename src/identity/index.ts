@@ -8,6 +8,8 @@ import { LoginService } from './login.js';
 import { RoleTable } from './rbac.js';
 import { SecurityEventRecorder } from './security-events.js';
 import { SessionService } from './sessions.js';
+import { SigningKeys } from './signing-keys.js';
+import { TokenService } from './tokens.js';
 import { UserService } from './users.js';
 
 export { LoginLockedError } from './login.js';
@@ -22,19 +24,39 @@ export class Identity {
   readonly throttle: LoginThrottle;
   readonly login: LoginService;
   readonly events: SecurityEventRecorder;
+  readonly signingKeys: SigningKeys;
+  readonly tokens: TokenService;
+  private rotationTimer: NodeJS.Timeout | undefined;
 
   constructor(
     config: IdentityConfig,
+    dataDir: string,
     readonly store: Store,
     readonly keys: ApiKeyService,
     readonly audit: AuditSink,
     logger: Logger,
   ) {
     this.roles = new RoleTable(config.roles);
-    this.users = new UserService(store.users, store.sessions, this.roles, config.passwords);
+    this.users = new UserService(store.users, [store.sessions, store.refreshTokens], this.roles, config.passwords);
     this.sessions = new SessionService(store.sessions, store.users, config.sessions);
     this.throttle = new LoginThrottle(store.loginThrottle, config.lockout);
     this.events = new SecurityEventRecorder(store.securityEvents, logger);
     this.login = new LoginService(store.users, this.throttle, this.events);
+    const { tokens } = config;
+    // A retired key verifies for as long as the longest token it may have signed.
+    this.signingKeys = new SigningKeys(dataDir, { algorithm: tokens.algorithm, rotation: tokens.keyRotation, retention: Math.max(tokens.accessTtl, tokens.refreshTtl) });
+    this.tokens = new TokenService(this.signingKeys, store.refreshTokens, store.users, this.events, tokens);
+  }
+
+  /** Loads the signing keys and checks hourly whether the next one is due. */
+  async start(now: () => number, onError: (err: unknown) => void): Promise<void> {
+    await this.signingKeys.open(now());
+    this.rotationTimer = setInterval(() => {
+      this.signingKeys.rotateIfDue(now()).catch(onError);
+    }, 3_600_000).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.rotationTimer);
   }
 }

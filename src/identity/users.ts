@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { VigilError } from '../core/errors.js';
 import type { User } from '../store/records.js';
-import type { SessionRepository, UserRepository } from '../store/store.js';
+import type { UserRepository } from '../store/store.js';
 import { checkPasswordPolicy, hashPassword } from './passwords.js';
 import type { PasswordPolicy } from './passwords.js';
 import type { RoleTable } from './rbac.js';
@@ -35,7 +35,8 @@ export function oneTimePassword(): string {
 export class UserService {
   constructor(
     private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
+    /** Sessions and refresh tokens: every credential that must end when a user's privileges change. */
+    private readonly credentials: readonly { revokeForUser(userId: string, at: number): Promise<number> }[],
     private readonly roles: RoleTable,
     private readonly policy: PasswordPolicy,
   ) {}
@@ -116,7 +117,7 @@ export class UserService {
   private async change(username: string, now: number, apply: (user: User) => User): Promise<User> {
     const next = { ...apply(await this.get(username)), updatedAt: now };
     if (!(await this.users.update(next))) throw new VigilError('VGL_USER_NOT_FOUND', `no user named '${username}'`);
-    await this.sessions.revokeForUser(next.id, now);
+    for (const credential of this.credentials) await credential.revokeForUser(next.id, now);
     return next;
   }
 }

@@ -124,3 +124,15 @@ export interface SecurityEvent {
   /** Extra facts; never secret values. */
   details: Record<string, unknown>;
 }
+
+/** One refresh token of a login's family. Only its `jti` is stored; the signed token itself never is. */
+export interface RefreshToken {
+  jti: string;
+  /** Every token rotated from one login shares it; a replayed token revokes the whole family. */
+  familyId: string;
+  userId: string;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+  revokedAt: number | null;
+}

@@ -1,5 +1,5 @@
 import type { AccessRecord, Alert, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
-import type { LoginLock, SecurityEvent, Session, User } from './records.js';
+import type { LoginLock, RefreshToken, SecurityEvent, Session, User } from './records.js';
 
 /**
  * The persistence boundary. Every method is async and speaks in records, never SQL, so that the
@@ -15,6 +15,7 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
   readonly securityEvents: SecurityEventRepository;
+  readonly refreshTokens: RefreshTokenRepository;
   readonly secrets: SecretRepository;
   readonly audit: AuditRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
@@ -177,4 +178,14 @@ export interface SecurityEventRepository {
   append(event: SecurityEvent): Promise<void>;
   /** Newest first; `type` narrows to one kind. */
   recent(limit: number, type?: string): Promise<SecurityEvent[]>;
+}
+
+export interface RefreshTokenRepository {
+  insert(token: RefreshToken): Promise<void>;
+  get(jti: string): Promise<RefreshToken | undefined>;
+  /** Marks the token used; true only for the first use of an unrevoked token, so two racing uses cannot both win. */
+  markUsed(jti: string, at: number): Promise<boolean>;
+  /** Revokes every token of the family; resolves to how many were live. */
+  revokeFamily(familyId: string, at: number): Promise<number>;
+  revokeForUser(userId: string, at: number): Promise<number>;
 }

@@ -156,4 +156,18 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX security_events_type_at ON security_events (type, at);
   `,
+  // Identity: refresh-token families (jti only), for rotation and reuse detection.
+  `
+  CREATE TABLE refresh_tokens (
+    jti TEXT PRIMARY KEY,
+    family_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    revoked_at INTEGER
+  );
+  CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+  CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+  `,
 ];

@@ -14,10 +14,11 @@ import type {
   AuditRepository,
   Store,
 } from '../store.js';
-import type { LoginThrottleRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
+import type { LoginThrottleRepository, RefreshTokenRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
 import { SqliteSecurityEvents } from './security-events.js';
+import { SqliteRefreshTokens } from './refresh-tokens.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteSecrets } from './secrets.js';
 
@@ -82,6 +83,7 @@ export class SqliteStore implements Store {
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
   readonly securityEvents: SecurityEventRepository;
+  readonly refreshTokens: RefreshTokenRepository;
   readonly secrets: SecretRepository;
   readonly audit: AuditRepository;
 
@@ -95,6 +97,7 @@ export class SqliteStore implements Store {
     this.sessions = new SqliteSessions(db);
     this.loginThrottle = new SqliteLoginThrottle(db);
     this.securityEvents = new SqliteSecurityEvents(db);
+    this.refreshTokens = new SqliteRefreshTokens(db);
     this.secrets = new SqliteSecrets(db);
     this.audit = new SqliteAudit(db);
   }
