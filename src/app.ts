@@ -22,6 +22,7 @@ import type { Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 import { SecretScrubber } from './telemetry/redact.js';
 import { openVault } from './vault/open.js';
+import { registerSecretRoutes } from './vault/routes.js';
 import type { VaultParts } from './vault/open.js';
 
 export interface AppOptions {
@@ -102,6 +103,7 @@ export class App {
     this.identity = new Identity(config.identity, resolveDataDir(loaded, env), this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }));
     this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
+    registerSecretRoutes(this.console.app, this.vault.secrets);
 
     this.lifecycle.add({
       name: 'store',
