@@ -38,7 +38,8 @@ export class CheckDownRule {
   }
 
   observe(result: CheckResult): AlertTransition | undefined {
-    if (result.check !== this.config.check) return undefined;
+    // A pending result (failing, retries not used up) is no evidence either way.
+    if (result.check !== this.config.check || result.status === 'pending') return undefined;
     if (result.status === 'down') {
       this.lastDown = result;
       if (this.alert === undefined) {

@@ -45,6 +45,7 @@ const common = {
   interval: duration.prefault('30s').describe('Time between the starts of two runs.'),
   timeout: duration.prefault('5s').describe('A run that takes longer counts as down.'),
   readiness: z.boolean().default(false).describe('When true, `/readyz` answers 503 while this check is down.'),
+  retries: z.number().int().min(0).max(10).default(0).describe('Failed runs reported as `pending` before the check is declared down (0: down at the first failure).'),
 };
 
 const httpRequest = {
@@ -207,3 +208,17 @@ export const checkSchema = z.discriminatedUnion(
 export const CHECK_TYPES = ['http', 'json-metric', 'tcp', 'tls', 'dns', 'command', 'postgres', 'redis', 'disk', 'filesystem', 'process', 'heartbeat'] as const;
 
 export type CheckConfig = z.output<typeof checkSchema>;
+
+export const monitorSection = z
+  .strictObject({
+    maxConcurrent: z.number().int().min(1).max(10_000).default(256).describe('Most check runs in flight at once; due runs beyond it wait their turn (a hung run frees its slot at its timeout).'),
+    history: z
+      .strictObject({
+        rawRetention: duration.prefault('7d').describe('How long every single result is kept.'),
+        rollupRetention: duration.prefault('400d').describe('How long hourly rollups (uptime, latency percentiles, value) are kept.'),
+      })
+      .prefault({})
+      .refine((h) => h.rollupRetention >= h.rawRetention, { message: 'rollupRetention must not be shorter than rawRetention', path: ['rollupRetention'] }),
+    checks: z.array(checkSchema).default([]).describe('Health checks run on a schedule (see docs/monitoring.md).'),
+  })
+  .prefault({});

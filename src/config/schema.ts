@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { gatewayLimits, routeHeaders, routeTimeouts, trustedProxies } from './gateway-schema.js';
-import { checkSchema } from './check-schemas.js';
+import { monitorSection } from './check-schemas.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
 
@@ -129,7 +129,7 @@ export const configSchema = z
         accessLog: z.boolean().default(true).describe('One log line per gateway request.'),
       })
       .prefault({}),
-    monitor: z.strictObject({ checks: z.array(checkSchema).default([]).describe('Health checks run on a schedule (see docs/monitoring.md).') }).prefault({}),
+    monitor: monitorSection,
     alerting: z
       .strictObject({
         rules: z.array(checkDownRule).default([]).describe('Alert rules.'),

@@ -1,5 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import type { CheckResult } from '../store/records.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CheckResult, CheckStatus } from '../store/records.js';
 
 /** A configured check and its latest result (undefined before the first run). */
 export interface HealthCheckState {
@@ -19,7 +19,7 @@ export interface HealthSource {
 const STORE_PING_TIMEOUT_MS = 1000;
 
 type CheckReport =
-  | { status: 'up' | 'down'; latencyMs: number; detail: string; at: string }
+  | { status: CheckStatus; latencyMs: number; detail: string; at: string }
   | { status: 'unknown'; latencyMs: null; detail: string; at: null };
 
 /**
@@ -28,7 +28,7 @@ type CheckReport =
  * `/healthz`: every check's latest result; 200 only when all are up and the store answers.
  */
 export function registerHealthRoutes(app: FastifyInstance, source: HealthSource): void {
-  app.get('/readyz', async (_req, reply) => {
+  const readyz = async (_req: FastifyRequest, reply: FastifyReply) => {
     const reasons: string[] = [];
     const store = await pingStore(source);
     if (store !== undefined) reasons.push(`store: ${store}`);
@@ -39,9 +39,9 @@ export function registerHealthRoutes(app: FastifyInstance, source: HealthSource)
     }
     reply.code(reasons.length === 0 ? 200 : 503);
     return reasons.length === 0 ? { status: 'ready' } : { status: 'not ready', reasons };
-  });
+  };
 
-  app.get('/healthz', async (_req, reply) => {
+  const healthz = async (_req: FastifyRequest, reply: FastifyReply) => {
     const storeProblem = await pingStore(source);
     const checks: Record<string, CheckReport> = {};
     let allUp = storeProblem === undefined;
@@ -60,7 +60,22 @@ export function registerHealthRoutes(app: FastifyInstance, source: HealthSource)
       store: storeProblem === undefined ? { status: 'up' } : { status: 'down', detail: storeProblem },
       checks,
     };
-  });
+  };
+
+  /** Only the dependencies (store and checks) with up/down, for callers that want no detail text. */
+  const dependencies = async (_req: FastifyRequest, reply: FastifyReply) => {
+    const storeProblem = await pingStore(source);
+    const deps: Record<string, CheckStatus | 'unknown'> = { store: storeProblem === undefined ? 'up' : 'down' };
+    for (const { name, result } of source.health()) deps[`check:${name}`] = result === undefined ? 'unknown' : result.status;
+    const allUp = Object.values(deps).every((status) => status === 'up');
+    reply.code(allUp ? 200 : 503);
+    return { status: allUp ? 'ok' : 'degraded', dependencies: deps };
+  };
+
+  // The Kubernetes names, plus the names the seed deployments already probe (aliases, same answers).
+  for (const path of ['/readyz', '/ready', '/api/health/ready', '/api/v1/health/ready']) app.get(path, { config: { permission: 'public' } }, readyz);
+  for (const path of ['/healthz', '/health', '/api/health/detailed', '/api/v1/health/detailed']) app.get(path, { config: { permission: 'public' } }, healthz);
+  for (const path of ['/api/health/dependencies', '/api/v1/health/dependencies']) app.get(path, { config: { permission: 'public' } }, dependencies);
 }
 
 /** Undefined when the store answered in time, else why not (the error code only, never SQL). */

@@ -77,6 +77,8 @@ export class MonitorService implements Component {
     this.scheduler = new CheckScheduler({
       clock: deps.clock,
       maxJitterMs: deps.maxJitterMs,
+      maxConcurrent: deps.config.monitor.maxConcurrent,
+      retriesOf: (name) => deps.config.monitor.checks.find((c) => c.name === name)?.retries ?? 0,
       onResult: (result) => this.record(result),
       onError: (err, check) => this.logger.error({ err, check }, 'check result handling failed'),
       onSkipped: (check) => this.logger.warn({ check }, 'check run skipped: the previous run has not finished'),
@@ -112,7 +114,8 @@ export class MonitorService implements Component {
   private async record(result: CheckResult): Promise<void> {
     const previous = this.latest.get(result.check);
     this.latest.set(result.check, result);
-    this.up.set({ check: result.check }, result.status === 'up' ? 1 : 0);
+    // Pending is not yet down: the gauge keeps its last confirmed state (no flapping on a single failure).
+    if (result.status !== 'pending') this.up.set({ check: result.check }, result.status === 'up' ? 1 : 0);
     this.latency.set({ check: result.check }, result.latencyMs / 1000);
     if (result.value !== undefined) {
       this.value.set({ check: result.check }, result.value);
@@ -121,6 +124,7 @@ export class MonitorService implements Component {
     if (previous?.status !== result.status) {
       const line = { check: result.check, status: result.status, detail: result.detail, latencyMs: Math.round(result.latencyMs) };
       if (result.status === 'up') this.logger.info(line, 'check is up');
+      else if (result.status === 'pending') this.logger.warn(line, 'check is failing; retrying before it is declared down');
       else this.logger.warn(line, 'check is down');
     }
     // Alert rules hear the result even when the store cannot keep it.

@@ -12,6 +12,10 @@ export interface CheckSchedulerOptions {
   onSkipped?: (check: string) => void;
   /** Upper bound of the random delay before a check's first run (also capped at a tenth of its interval). */
   maxJitterMs?: number;
+  /** Most runs in flight at once across all checks; due runs beyond it queue in order. Default: unlimited. */
+  maxConcurrent?: number;
+  /** Failed runs of a check reported as `pending` before one is reported `down`. Default 0. */
+  retriesOf?: (check: string) => number;
   random?: () => number;
 }
 
@@ -21,6 +25,11 @@ interface Entry {
   /** performance.now() time of the next run; runs keep to a fixed grid instead of drifting. */
   nextRunAt: number;
   running: Promise<void> | undefined;
+  /** Waiting for a free slot under `maxConcurrent`. */
+  queued: boolean;
+  /** Failed runs in a row; reset by an up run. */
+  failures: number;
+  readonly retries: number;
 }
 
 /**
@@ -32,6 +41,9 @@ export class CheckScheduler {
   private readonly entries: Entry[] = [];
   private readonly shutdown = new AbortController();
   private started = false;
+  /** Due runs waiting for a slot, oldest first. */
+  private readonly waiting: Entry[] = [];
+  private inFlight = 0;
 
   constructor(private readonly options: CheckSchedulerOptions) {}
 
@@ -42,7 +54,8 @@ export class CheckScheduler {
     const maxJitter = this.options.maxJitterMs ?? 1000;
     for (const check of checks) {
       const jitter = random() * Math.min(maxJitter, check.intervalMs / 10);
-      const entry: Entry = { check, timer: undefined, nextRunAt: performance.now() + jitter, running: undefined };
+      const retries = this.options.retriesOf?.(check.name) ?? 0;
+      const entry: Entry = { check, timer: undefined, nextRunAt: performance.now() + jitter, running: undefined, queued: false, failures: 0, retries };
       this.entries.push(entry);
       this.arm(entry);
     }
@@ -72,12 +85,13 @@ export class CheckScheduler {
   private due(entry: Entry): void {
     entry.timer = undefined;
     if (this.shutdown.signal.aborted) return;
-    if (entry.running) {
+    if (entry.running || entry.queued) {
       this.options.onSkipped?.(entry.check.name);
+    } else if (this.inFlight < (this.options.maxConcurrent ?? Infinity)) {
+      this.launch(entry);
     } else {
-      entry.running = this.execute(entry.check).finally(() => {
-        entry.running = undefined;
-      });
+      entry.queued = true;
+      this.waiting.push(entry);
     }
     const now = performance.now();
     entry.nextRunAt += entry.check.intervalMs;
@@ -86,7 +100,32 @@ export class CheckScheduler {
     this.arm(entry);
   }
 
-  private async execute(check: Check): Promise<void> {
+  private launch(entry: Entry): void {
+    this.inFlight++;
+    entry.running = this.execute(entry, () => this.release()).finally(() => {
+      entry.running = undefined;
+    });
+  }
+
+  /** A run has its outcome (or hit its timeout): its slot goes to the oldest waiting run. */
+  private release(): void {
+    this.inFlight--;
+    if (this.shutdown.signal.aborted) return;
+    const next = this.waiting.shift();
+    if (next === undefined) return;
+    next.queued = false;
+    this.launch(next);
+  }
+
+  private async execute(entry: Entry, release: () => void): Promise<void> {
+    const { check } = entry;
+    let released = false;
+    const releaseOnce = (): void => {
+      if (!released) {
+        released = true;
+        release();
+      }
+    };
     const at = this.options.clock.now();
     const controller = new AbortController();
     const cancel = (): void => controller.abort();
@@ -102,8 +141,11 @@ export class CheckScheduler {
       }, check.timeoutMs);
     });
     try {
-      const outcome = await Promise.race([run, timedOut]);
+      const raw = await Promise.race([run, timedOut]);
       clearTimeout(timer);
+      // The slot is free once the outcome is known: a check that ignores its abort keeps only its own slot.
+      releaseOnce();
+      const outcome = this.applyRetries(entry, raw);
       if (!this.shutdown.signal.aborted) {
         try {
           await this.options.onResult({ check: check.name, at, ...outcome });
@@ -115,7 +157,19 @@ export class CheckScheduler {
       await run;
     } finally {
       clearTimeout(timer);
+      releaseOnce();
       this.shutdown.signal.removeEventListener('abort', cancel);
     }
+  }
+
+  /** Up resets the count; the first `retries` failures in a row are `pending`, the next is `down`. */
+  private applyRetries(entry: Entry, outcome: CheckOutcome): CheckOutcome {
+    if (outcome.status === 'up') {
+      entry.failures = 0;
+      return outcome;
+    }
+    entry.failures++;
+    if (entry.failures > entry.retries) return outcome;
+    return { ...outcome, status: 'pending', detail: `${outcome.detail} (failure ${entry.failures} of ${entry.retries + 1} before down)` };
   }
 }

@@ -13,7 +13,8 @@ export interface AccessRecord {
   errorCode: string | null;
 }
 
-export type CheckStatus = 'up' | 'down';
+/** `pending`: the run failed but the check's `retries` are not used up yet; not yet down. */
+export type CheckStatus = 'up' | 'down' | 'pending';
 
 export interface CheckResult {
   check: string;
