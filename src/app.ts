@@ -9,6 +9,7 @@ import { AlertingService } from './alerting/alerting-service.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import type { LoadedConfig } from './config/load.js';
 import { registerHeartbeatRoute } from './console/heartbeat.js';
+import { registerMonitorRoutes } from './console/monitors-routes.js';
 import { ConsoleServer } from './console/server.js';
 import { GatewayServer } from './gateway/server.js';
 import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
@@ -103,6 +104,7 @@ export class App {
     this.identity = new Identity(config.identity, resolveDataDir(loaded, env), this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }));
     this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
+    registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());
     registerSecretRoutes(this.console.app, this.vault.secrets);
 
     this.lifecycle.add({

@@ -203,6 +203,11 @@ export const ERROR_CATALOGUE = {
     cause: 'A heartbeat ping named an unknown check or carried a missing or wrong token.',
     fix: 'Send `Authorization: Bearer <token>` with the `token` configured for that heartbeat check.',
   },
+  VGL_MONITOR_BAD_QUERY: {
+    status: 400,
+    cause: 'A monitor history query has a malformed or impossible parameter (time, range, resolution or limit).',
+    fix: 'Use ISO 8601 or epoch-millisecond times with from < to, resolution raw or hour, limit 1-5000.',
+  },
   VGL_MONITOR_CHECK_NOT_FOUND: {
     status: 404,
     cause: 'No configured check has the given name.',

@@ -7,8 +7,12 @@ import type { Logger } from '../telemetry/logger.js';
 import { VigilError } from '../core/errors.js';
 import type { Check } from './check.js';
 import { HeartbeatBook } from './heartbeat-book.js';
+import { MonitorHistory } from './history.js';
 import { createCheck } from './registry.js';
 import { CheckScheduler } from './scheduler.js';
+
+/** How often finished hours are rolled up and old history is dropped. */
+const MAINTENANCE_INTERVAL_MS = 5 * 60_000;
 
 export interface MonitorDeps extends ServiceDeps {
   /** Largest random delay before each check's first run; tests set it low. */
@@ -42,6 +46,9 @@ export class MonitorService implements Component {
   private readonly value: Gauge<'check'>;
   private readonly tlsExpiry: Gauge<'check'>;
   private readonly types = new Map<string, Check['type']>();
+  /** Uptime, latency percentiles and past results, from the store. */
+  readonly history: MonitorHistory;
+  private maintenanceTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly deps: MonitorDeps) {
@@ -55,6 +62,7 @@ export class MonitorService implements Component {
       }
     });
     for (const check of this.checks) this.types.set(check.name, check.type);
+    this.history = new MonitorHistory(deps.store.checkHistory);
     this.up = new Gauge({ name: 'vigil_check_up', help: '1 when the latest run of the check was up, 0 when down.', labelNames: ['check'], registers: [deps.registry] });
     this.latency = new Gauge({
       name: 'vigil_check_latency_seconds',
@@ -87,14 +95,34 @@ export class MonitorService implements Component {
 
   async start(): Promise<void> {
     this.scheduler.start(this.checks);
+    void this.maintain();
+    this.maintenanceTimer = setInterval(() => void this.maintain(), MAINTENANCE_INTERVAL_MS);
+    this.maintenanceTimer.unref();
     this.logger.info({ checks: this.checks.map((c) => c.name) }, 'monitor started');
   }
 
   async stop(deadline: number): Promise<void> {
+    clearInterval(this.maintenanceTimer);
     await this.scheduler.stop(deadline);
     for (const pool of [this.dispatcher, this.insecureDispatcher]) {
       await pool.close().catch((err: unknown) => this.logger.warn({ err }, 'check connection pool did not close cleanly'));
     }
+  }
+
+  /** Rolls up finished hours and applies the retention; logged, never thrown. */
+  async maintain(): Promise<void> {
+    const { rawRetention, rollupRetention } = this.deps.config.monitor.history;
+    try {
+      const done = await this.history.maintain(this.deps.clock.now(), rawRetention, rollupRetention);
+      if (done.rollups + done.prunedRaw + done.prunedRollups > 0) this.logger.debug(done, 'check history maintained');
+    } catch (err) {
+      this.logger.error({ err }, 'check history maintenance failed');
+    }
+  }
+
+  /** The type of each configured check, by name. */
+  typeOf(check: string): Check['type'] | undefined {
+    return this.types.get(check);
   }
 
   /** Resolves when the store answers; part of readiness. */

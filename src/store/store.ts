@@ -9,6 +9,7 @@ export interface Store {
   readonly keys: KeyRepository;
   readonly access: AccessRepository;
   readonly checks: CheckResultRepository;
+  readonly checkHistory: CheckHistoryRepository;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
   readonly users: UserRepository;
@@ -41,6 +42,37 @@ export interface AccessRepository {
 export interface CheckResultRepository {
   append(result: CheckResult): Promise<void>;
   recent(check: string, limit: number): Promise<CheckResult[]>;
+}
+
+/** One check's results in one hour, kept after the raw results are pruned. */
+export interface CheckRollup {
+  check: string;
+  /** Start of the hour, ms since the epoch. */
+  hour: number;
+  runs: number;
+  up: number;
+  down: number;
+  pending: number;
+  latencyP50: number;
+  latencyP95: number;
+  latencyP99: number;
+  latencyMax: number;
+  valueLast: number | null;
+  valueMin: number | null;
+  valueMax: number | null;
+}
+
+export interface CheckHistoryRepository {
+  /** Raw results of a check with `from <= at < to`, oldest first, at most `limit`. */
+  results(check: string, from: number, to: number, limit: number): Promise<CheckResult[]>;
+  /** Rolls every complete hour before `before` not yet rolled up into hourly rollups; returns rollups written. */
+  rollUp(before: number): Promise<number>;
+  /** Hourly rollups of a check with `from <= hour < to`, oldest first. */
+  rollups(check: string, from: number, to: number): Promise<CheckRollup[]>;
+  /** The end of the last hour rolled up (undefined before the first roll-up). */
+  rolledUpTo(): Promise<number | undefined>;
+  /** Deletes raw results before `rawBefore` and rollups of hours before `rollupBefore`. */
+  prune(rawBefore: number, rollupBefore: number): Promise<{ raw: number; rollups: number }>;
 }
 
 export interface AlertRepository {

@@ -170,4 +170,33 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
   CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
   `,
+  // Monitor history: the measured value of a result, hourly rollups kept after raw results are
+  // pruned, and the watermark up to which hours are rolled up.
+  `
+  ALTER TABLE check_results ADD COLUMN value REAL;
+  CREATE INDEX check_results_at ON check_results (at);
+
+  CREATE TABLE check_rollups (
+    check_name TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    runs INTEGER NOT NULL,
+    up INTEGER NOT NULL,
+    down INTEGER NOT NULL,
+    pending INTEGER NOT NULL,
+    latency_p50 REAL NOT NULL,
+    latency_p95 REAL NOT NULL,
+    latency_p99 REAL NOT NULL,
+    latency_max REAL NOT NULL,
+    value_last REAL,
+    value_min REAL,
+    value_max REAL,
+    PRIMARY KEY (check_name, hour)
+  );
+  CREATE INDEX check_rollups_hour ON check_rollups (hour);
+
+  CREATE TABLE check_rollup_watermark (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    upto INTEGER NOT NULL
+  );
+  `,
 ];

@@ -15,6 +15,7 @@ import type {
   Store,
 } from '../store.js';
 import type { LoginThrottleRepository, RefreshTokenRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
+import { SqliteCheckHistory } from './check-history.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
 import { SqliteSecurityEvents } from './security-events.js';
@@ -77,6 +78,7 @@ export class SqliteStore implements Store {
   readonly keys: KeyRepository;
   readonly access: AccessRepository;
   readonly checks: CheckResultRepository;
+  readonly checkHistory: SqliteCheckHistory;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
   readonly users: UserRepository;
@@ -91,6 +93,7 @@ export class SqliteStore implements Store {
     this.keys = new SqliteKeys(db);
     this.access = new SqliteAccess(db);
     this.checks = new SqliteChecks(db);
+    this.checkHistory = new SqliteCheckHistory(db);
     this.alerts = new SqliteAlerts(db);
     this.outbox = new SqliteOutbox(db);
     this.users = new SqliteUsers(db);
@@ -214,14 +217,14 @@ class SqliteChecks implements CheckResultRepository {
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare(
-      'INSERT INTO check_results (check_name, at, status, latency_ms, detail) VALUES (@check, @at, @status, @latencyMs, @detail)',
+      'INSERT INTO check_results (check_name, at, status, latency_ms, detail, value) VALUES (@check, @at, @status, @latencyMs, @detail, @value)',
     );
     this.recentStmt = db.prepare('SELECT * FROM check_results WHERE check_name = ? ORDER BY at DESC, id DESC LIMIT ?');
   }
 
   append(result: CheckResult): Promise<void> {
     return guarded('check result write', () => {
-      this.insertStmt.run(result);
+      this.insertStmt.run({ ...result, value: result.value ?? null });
     });
   }
 
