@@ -24,6 +24,7 @@ import { createMetricsRegistry } from './telemetry/metrics.js';
 import { SecretScrubber } from './telemetry/redact.js';
 import { openVault } from './vault/open.js';
 import { registerSecretRoutes } from './vault/routes.js';
+import { maskPii } from './pii/detectors.js';
 import type { VaultParts } from './vault/open.js';
 
 export interface AppOptions {
@@ -71,7 +72,8 @@ export class App {
     const env = options.env ?? process.env;
     const clock = options.clock ?? systemClock;
     const { config } = loaded;
-    const scrubber = new SecretScrubber();
+    const piiKinds = new Set(config.log.maskPii);
+    const scrubber = new SecretScrubber(piiKinds.size > 0 ? (line) => maskPii(line, piiKinds) : undefined);
     for (const value of loaded.secretValues) scrubber.add(value);
     this.logger = createLogger({ ...config.log, scrubber, destination: options.logDestination });
     this.registry = createMetricsRegistry();

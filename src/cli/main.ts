@@ -6,6 +6,7 @@ import { registerKeys } from './keys.js';
 import { registerUsers } from './users.js';
 import { registerStart } from './start.js';
 import { registerSecrets } from './secrets.js';
+import { registerEnvAndDoctor } from './env.js';
 import { registerAudit } from './audit.js';
 
 const program = new Command('vigil')
@@ -20,6 +21,7 @@ registerStart(program);
 registerDemo(program);
 registerConfig(program);
 registerKeys(program);
+registerEnvAndDoctor(program);
 registerUsers(program);
 registerSecrets(program);
 registerAudit(program);

@@ -4,6 +4,7 @@ import type { Document } from 'yaml';
 import { VigilError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
 import { configSchema } from './schema.js';
+import { isPlaceholder } from '../vault/placeholder.js';
 import type { VigilConfig } from './schema.js';
 
 export type ConfigPath = (string | number)[];
@@ -149,6 +150,10 @@ function interpolate(
         if (fallback !== undefined) return fallback;
         report(path, `environment variable ${varName} is not set`, 'VGL_CONFIG_ENV_UNSET');
         return match;
+      }
+      if (isPlaceholder(found)) {
+        report(path, `environment variable ${varName} holds a placeholder, not a real value`, 'VGL_CONFIG_ENV_PLACEHOLDER');
+        return found;
       }
       if (SECRET_VAR.test(varName) && found.length >= 4) secrets.push(found);
       return found;

@@ -3,6 +3,7 @@ import { gatewayLimits, routeHeaders, routeTimeouts, trustedProxies } from './ga
 import { monitorSection } from './check-schemas.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
+import { PII_KINDS } from '../pii/detectors.js';
 
 /**
  * The one configuration schema. Types, defaults, validation and docs/configuration.md all come
@@ -127,6 +128,10 @@ export const configSchema = z
         format: z.enum(['auto', 'json', 'pretty']).default('auto').describe('`auto` is pretty on a terminal, JSON otherwise.'),
         redact: z.array(z.string().min(1)).default([]).describe('Extra log field paths to redact, in pino path syntax.'),
         accessLog: z.boolean().default(true).describe('One log line per gateway request.'),
+        maskPii: z
+          .array(z.enum(PII_KINDS))
+          .default(['email', 'card', 'iban', 'national_id', 'api_key', 'bearer'])
+          .describe('PII kinds masked in every log line (`[EMAIL]`, `[CARD]`…); add `phone` and `ip` to mask those too, `[]` to turn masking off.'),
       })
       .prefault({}),
     monitor: monitorSection,

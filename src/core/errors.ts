@@ -248,6 +248,11 @@ export const ERROR_CATALOGUE = {
     cause: 'A secret name or value is malformed: bad characters, empty, too large, or a reserved `vigil.` name.',
     fix: 'Names are 1-128 characters of A-Z a-z 0-9 _ . - starting with a letter or digit; values 1 byte to 64 KiB.',
   },
+  VGL_CONFIG_ENV_PLACEHOLDER: {
+    status: 500,
+    cause: 'An environment variable the configuration uses holds a placeholder (`changeme`, `YOUR_..._HERE`, `<...>`, `xxxx`), not a real value.',
+    fix: 'Set the variable to the real value; `vigil env check --template .env.example` checks them all.',
+  },
   VGL_CONFIG_SECRET_UNSET: {
     status: 500,
     cause: 'The configuration refers to a vault secret with `${secret:NAME}` that does not exist.',

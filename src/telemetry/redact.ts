@@ -32,6 +32,9 @@ const TOKEN_PATTERNS = /vgl_[a-z0-9]{12}_[A-Za-z0-9]{20,}|Bearer\s+[A-Za-z0-9._~
  * JSON-escaped form is computed once when it is registered, not per line.
  */
 export class SecretScrubber {
+  /** `mask` runs last on every line: the PII masking configured in `log.maskPii`. */
+  constructor(private readonly mask?: (line: string) => string) {}
+
   /** Each registered value with its JSON-escaped form (as it appears inside a serialized string). */
   private readonly values = new Map<string, string>();
 
@@ -46,6 +49,6 @@ export class SecretScrubber {
       if (out.includes(value)) out = out.split(value).join(REDACTED);
       if (escaped !== value && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
     }
-    return out;
+    return this.mask ? this.mask(out) : out;
   }
 }
