@@ -58,7 +58,7 @@ describe('monitor admin API', () => {
     const { app, clock } = await startIdentityApp({ monitor: { checks: [{ name: 'db', type: 'tcp', host: '127.0.0.1', port: 1, interval: '1h', timeout: '1s' }] } });
     const start = clock.now();
     // The check's own first run (port 1: refused, down) lands at the start; 20 more results follow, then 3 hours pass.
-    await waitFor(() => app.monitor.latestResult('db'), 5000, 'the first run');
+    const first = await waitFor(() => app.monitor.latestResult('db'), 5000, 'the first run');
     for (let i = 0; i < 20; i++) await app.store.checks.append(result('db', start + i * 60_000, i < 15 ? 'up' : 'down', 10 + i));
     clock.advance(3 * HOUR);
     const now = clock.now();
@@ -77,7 +77,9 @@ describe('monitor admin API', () => {
     assert.equal(db?.type, 'tcp');
     const pct = Math.round((15 / 21) * 100_000) / 1000;
     assert.deepEqual(db?.uptime, { '24h': pct, '7d': pct, '30d': pct });
-    assert.deepEqual(db?.latency24h, { p50: 19, p95: 28, p99: 29, runs: 21 });
+    const latencies = [first.latencyMs, ...Array.from({ length: 20 }, (_, i) => 10 + i)].sort((a, b) => a - b);
+    const at = (p: number) => Math.round((latencies[Math.ceil(p * 21) - 1] as number) * 10) / 10;
+    assert.deepEqual(db?.latency24h, { p50: at(0.5), p95: at(0.95), p99: at(0.99), runs: 21 });
 
     const raw = await get(`/api/v1/monitors/db/history?from=${now - 4 * HOUR}&to=${new Date(now).toISOString()}&limit=5`, viewer);
     assert.equal(raw.statusCode, 200);
