@@ -7,7 +7,7 @@ import { VigilError } from '../core/errors.js';
 import { runDoctor } from '../vault/doctor.js';
 import { checkEnv, parseTemplate } from '../vault/env-check.js';
 import { defaultMasterKeyFile } from '../vault/master-key.js';
-import { loadFromOption } from './load.js';
+import { loadVaultLocation } from '../vault/config-secrets.js';
 import { run } from './output.js';
 
 const MAX_FILE = 1024 * 1024;
@@ -53,7 +53,7 @@ export function registerEnvAndDoctor(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { config?: string; project: string; json?: boolean }) =>
       run(() => {
-        const loaded = loadFromOption(opts.config);
+        const loaded = loadVaultLocation(opts.config, process.env);
         const dataDir = resolveDataDir(loaded, process.env);
         const fromEnv = (process.env.VIGIL_MASTER_KEY ?? '') !== '';
         const findings = runDoctor({

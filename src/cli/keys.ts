@@ -4,7 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { VigilError } from '../core/errors.js';
 import { withAudit } from '../audit/with-audit.js';
 import { cliActor, withVault } from './vault-session.js';
-import { loadFromOption } from './load.js';
+import { loadVaultLocation } from '../vault/config-secrets.js';
 import { run } from './output.js';
 
 const SCOPE = /^[a-z0-9][a-z0-9:_.*-]{0,63}$/;
@@ -19,7 +19,7 @@ function parseScopes(text: string | undefined): string[] {
 }
 
 async function withIdentity<T>(configFile: string | undefined, body: (identity: ReturnType<typeof openIdentity>) => Promise<T>): Promise<T> {
-  const identity = openIdentity(loadFromOption(configFile), process.env);
+  const identity = openIdentity(loadVaultLocation(configFile, process.env), process.env);
   try {
     return await body(identity);
   } finally {

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import type { Actor } from '../vault/secret-store.js';
 import { openVault } from '../vault/open.js';
 import type { VaultParts } from '../vault/open.js';
-import { loadFromOption } from './load.js';
+import { loadVaultLocation } from '../vault/config-secrets.js';
 
 export interface VaultSession extends VaultParts {
   store: Store;
@@ -15,7 +15,7 @@ export interface VaultSession extends VaultParts {
 
 /** Opens the store and vault named by --config for one command, and closes them afterwards. */
 export async function withVault<T>(configFile: string | undefined, body: (session: VaultSession) => Promise<T>): Promise<T> {
-  const loaded = loadFromOption(configFile);
+  const loaded = loadVaultLocation(configFile, process.env);
   const dataDir = resolveDataDir(loaded, process.env);
   const store = openSqliteStore(dataDir);
   try {

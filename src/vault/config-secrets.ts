@@ -19,15 +19,10 @@ const VAULT_LOCATION_KEYS = ['store', 'vault', 'audit'] as const;
  */
 export async function loadConfigWithSecrets(file: string | undefined, env: NodeJS.ProcessEnv, clock: Clock = systemClock): Promise<LoadedConfig> {
   if (file === undefined) return defaultConfig();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new VigilError('VGL_CONFIG_NOT_FOUND', `cannot read config ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
-  }
+  const text = readConfigText(file);
   const names = secretReferences(text).filter((name) => SECRET_NAME.test(name));
   if (names.length === 0) return parseConfig(text, file, env);
-  const location = vaultLocation(text, file, env);
+  const location = locationOf(text, file, env);
   const dataDir = location.config.store.dataDir ?? env.VIGIL_DATA_DIR ?? './vigil-data';
   const store = openSqliteStore(dataDir);
   const values = new Map<string, string>();
@@ -48,8 +43,26 @@ export async function loadConfigWithSecrets(file: string | undefined, env: NodeJ
   return parseConfig(text, file, env, values);
 }
 
+/**
+ * The config as far as the tools that open the store need it (`secrets`, `audit`, `keys`, `doctor`):
+ * only the `store`, `vault` and `audit` sections are read, so they work even when other sections
+ * reference secrets that are not set yet.
+ */
+export function loadVaultLocation(file: string | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
+  if (file === undefined) return defaultConfig();
+  return locationOf(readConfigText(file), file, env);
+}
+
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VigilError('VGL_CONFIG_NOT_FOUND', `cannot read config ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+  }
+}
+
 /** Validates just the `store`, `vault` and `audit` sections, to find the vault before the rest can be read. */
-function vaultLocation(text: string, file: string, env: NodeJS.ProcessEnv): LoadedConfig {
+function locationOf(text: string, file: string, env: NodeJS.ProcessEnv): LoadedConfig {
   const doc = parseDocument(text, { uniqueKeys: true });
   const raw = doc.errors.length === 0 ? (doc.toJS({ maxAliasCount: 100 }) as unknown) : undefined;
   const subset: Record<string, unknown> = {};
