@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
-import { duration } from './schema-parts.js';
+import { duration, httpUrl } from './schema-parts.js';
 
 /** Gateway parts of the config schema: limits, trusted proxies and per-route header rules. */
 
@@ -90,3 +90,55 @@ export const trustedProxies = z
   .max(1000)
   .default([])
   .describe('Addresses or CIDRs of proxies in front of Vigil whose X-Forwarded-For/Proto/Host and Forwarded headers are kept; from anyone else they are replaced.');
+
+const upstreamTarget = z.strictObject({
+  url: httpUrl.describe('Base URL of this target; its path is prepended to every forwarded path.'),
+  weight: z.number().int().min(1).max(1000).default(1).describe('Share of requests relative to the other targets (round-robin and least-in-flight).'),
+  fallback: z.boolean().default(false).describe('Used only while no non-fallback target is available (all ejected or open).'),
+});
+
+export const routeUpstreams = z
+  .strictObject({
+    targets: z.array(upstreamTarget).max(100).default([]).describe('Several upstream targets instead of one `upstream`.'),
+    balance: z
+      .enum(['round-robin', 'least-in-flight', 'peak-ewma'])
+      .default('round-robin')
+      .describe('`round-robin` (smooth, weighted), `least-in-flight` (fewest open requests per weight) or `peak-ewma` (power of two choices on latency × load).'),
+    breaker: z
+      .strictObject({
+        failures: z.number().int().min(1).max(1000).default(5).describe('Consecutive failures (connect errors, resets, timeouts, 502/503/504) that eject a target (open its breaker).'),
+        openFor: duration.prefault('10s').describe('How long the first ejection lasts; then one probe request is let through (half-open).'),
+        maxOpenFor: duration.prefault('5m').describe('Each repeated ejection doubles `openFor`, up to this.'),
+      })
+      .prefault({}),
+    retry: z
+      .strictObject({
+        attempts: z.number().int().min(0).max(10).default(2).describe('Retries after the first try (0: none). Only before any response byte reached the client.'),
+        backoff: duration.prefault('25ms').describe('Base delay before a retry; doubles per retry, with full jitter.'),
+        maxBackoff: duration.prefault('1s').describe('Longest delay before a retry.'),
+        budget: z.number().min(0).max(1).default(0.2).describe('Retries allowed as a share of the route’s requests over the last 10-20 s (at least 10 per window), against retry storms.'),
+        nonIdempotent: z
+          .boolean()
+          .default(false)
+          .describe('Also retry POST/PATCH (and requests with a body) after the request was sent. Off: those are retried only when the connection failed before any byte was sent.'),
+      })
+      .prefault({}),
+  })
+  .prefault({})
+  .describe('Several targets, balancing, breaker (outlier ejection) and retries.');
+
+/** A route needs exactly one of `upstream` and `upstreams.targets`. */
+export function checkRouteUpstreams(
+  route: { upstream?: string | undefined; upstreams: { targets: readonly { fallback: boolean }[] } },
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
+  const targets = route.upstreams.targets;
+  if (route.upstream === undefined && targets.length === 0) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'upstream'], message: 'set `upstream` or `upstreams.targets`' });
+  } else if (route.upstream !== undefined && targets.length > 0) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'upstreams', 'targets'], message: 'set either `upstream` or `upstreams.targets`, not both' });
+  } else if (targets.length > 0 && targets.every((t) => t.fallback)) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'upstreams', 'targets'], message: 'at least one target must not be a fallback' });
+  }
+}

@@ -118,6 +118,11 @@ export const ERROR_CATALOGUE = {
     cause: 'A client connection was closed at accept because `gateway.limits.maxConnections` were already open (logged, not sent: the connection is dropped).',
     fix: 'Raise the limit if the load is legitimate, or find the client holding connections open.',
   },
+  VGL_GATEWAY_NO_HEALTHY_TARGET: {
+    status: 503,
+    cause: "Every upstream target of the route is ejected: its circuit breaker opened after consecutive failures, and no fallback target is available.",
+    fix: 'Check the upstream targets (the `vigil_gateway_breaker_state` metric names them); a target is probed again after `upstreams.breaker.openFor`.',
+  },
   VGL_GATEWAY_SHUTTING_DOWN: {
     status: 503,
     cause: 'The gateway is draining for shutdown and takes no new requests.',

@@ -30,7 +30,7 @@ function forwardedNode(ip: string): string {
  * appended to) only when the peer is a trusted proxy; from anyone else they are replaced, so a
  * caller cannot spoof its address or scheme to the upstream.
  */
-export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean): string[] {
+export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstreamHost: string): string[] {
   const { req, route } = ctx;
   const raw = req.rawHeaders;
   const drop = route.dropRequestHeaders;
@@ -50,7 +50,7 @@ export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean): strin
   const forwardedProto = trustedPeer ? (joined(headers['x-forwarded-proto']) ?? proto) : proto;
   const forwardedHost = trustedPeer ? (joined(headers['x-forwarded-host']) ?? host) : host;
   out.push(
-    'host', route.upstreamHost,
+    'host', upstreamHost,
     'x-request-id', ctx.requestId,
     'x-forwarded-for', priorFor ? `${priorFor}, ${ctx.clientIp}` : ctx.clientIp,
     'x-forwarded-proto', forwardedProto,

@@ -7,10 +7,6 @@ export interface CompiledRoute {
   readonly prefix: string;
   /** The prefix without a trailing slash, so `/agents/` also matches `/agents`. */
   readonly bare: string;
-  /** The upstream URL's path without a trailing slash, prepended to every forwarded path. */
-  readonly basePath: string;
-  readonly origin: string;
-  readonly upstreamHost: string;
   /** Request headers not forwarded: hop-by-hop, Vigil's own, Vigil credentials on keyed routes, the route's removals and the ones it sets. */
   readonly dropRequestHeaders: ReadonlySet<string>;
   readonly setRequestHeaders: readonly (readonly [string, string])[];
@@ -22,7 +18,6 @@ export interface CompiledRoute {
 
 /** Compiles one route's config once, so the request path only does set lookups. */
 export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number): CompiledRoute {
-  const url = new URL(config.upstream);
   const { request, response } = config.headers;
   const setRequest = Object.entries(request.set);
   const setResponse = Object.entries(response.set);
@@ -31,9 +26,6 @@ export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number): 
     name: config.name,
     prefix: config.prefix,
     bare: config.prefix.length > 1 && config.prefix.endsWith('/') ? config.prefix.slice(0, -1) : config.prefix,
-    basePath: url.pathname.replace(/\/+$/, ''),
-    origin: url.origin,
-    upstreamHost: url.host,
     dropRequestHeaders: new Set([
       ...DROP_REQUEST,
       ...(config.auth === 'apiKey' ? CREDENTIAL_HEADERS : []),
@@ -68,14 +60,14 @@ export class Router {
   }
 }
 
-/** The path sent upstream: prefix stripped if asked, the upstream's base path prepended, query kept. */
-export function upstreamPath(route: CompiledRoute, target: string): string {
+/** The path sent upstream: prefix stripped if asked, the target's base path prepended, query kept. */
+export function upstreamPath(route: CompiledRoute, basePath: string, target: string): string {
   let rest = target;
   if (route.config.stripPrefix) {
     rest = target.slice(target.startsWith(route.prefix) ? route.prefix.length : route.bare.length);
     if (!rest.startsWith('/')) rest = `/${rest}`;
   }
-  return route.basePath + rest;
+  return basePath + rest;
 }
 
 const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$|\?)/i;

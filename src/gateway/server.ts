@@ -17,7 +17,9 @@ import { REDACTED } from '../telemetry/redact.js';
 import type { GatewayContext, Stage } from './context.js';
 import { GatewayMetrics } from './metrics.js';
 import { answerClientError } from './client-errors.js';
-import { forward, UpstreamPools } from './proxy.js';
+import { forward } from './proxy.js';
+import { UpstreamMetrics } from './upstream-metrics.js';
+import { RouteUpstreams } from './upstream/route-upstreams.js';
 import { tunnel } from './upgrade.js';
 import { parseCidr } from '../config/gateway-schema.js';
 import type { CompiledRoute } from './router.js';
@@ -67,7 +69,8 @@ export class GatewayServer implements Component {
   private readonly server: Server;
   private readonly router: Router;
   private readonly pipelines: Map<string, Stage[]>;
-  private readonly pools = new UpstreamPools();
+  private readonly upstreams: Map<string, RouteUpstreams>;
+  private readonly upstreamMetrics: UpstreamMetrics;
   private readonly metrics: GatewayMetrics;
   private readonly trustedProxies: BlockList | undefined;
   private readonly accessLog: Logger;
@@ -84,6 +87,8 @@ export class GatewayServer implements Component {
     this.router = new Router(gateway.routes, gateway.limits.maxBodyBytes);
     this.pipelines = new Map(this.router.all.map((route) => [route.name, compilePipeline(route, deps)]));
     this.metrics = new GatewayMetrics(deps.registry);
+    this.upstreamMetrics = new UpstreamMetrics(deps.registry);
+    this.upstreams = new Map(this.router.all.map((route) => [route.name, new RouteUpstreams(route.config, this.upstreamMetrics)]));
     this.trustedProxies = trustedProxyList(gateway.trustedProxies);
     // Access lines have one fixed shape with no credential fields, so pino's field-path redaction
     // (a third of a line's cost, bench/README.md) is skipped for them; the value scrubber, which
@@ -136,7 +141,7 @@ export class GatewayServer implements Component {
     this.server.closeAllConnections();
     for (const socket of this.tunnels) socket.destroy();
     await closed;
-    await this.pools.close();
+    await Promise.all([...this.upstreams.values()].map((upstreams) => upstreams.close()));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -194,6 +199,7 @@ export class GatewayServer implements Component {
       const route = this.router.match(query === -1 ? target : target.slice(0, query));
       if (!route) throw new VigilError('VGL_GATEWAY_NO_ROUTE', 'no route matches this path');
       state.route = route;
+      this.upstreamMetrics.inFlightDelta(route.name, 1);
       const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: false, key: null };
       state.ctx = ctx;
       for (const stage of this.pipelines.get(route.name) as Stage[]) {
@@ -201,10 +207,10 @@ export class GatewayServer implements Component {
         if (pending) await pending;
       }
       if (upgrade) {
-        await tunnel(ctx, this.pools.get(route), this.isTrustedProxy(state.clientIp), upgrade.socket, upgrade.head);
+        await tunnel(ctx, this.upstreams.get(route.name) as RouteUpstreams, this.isTrustedProxy(state.clientIp), upgrade.socket, upgrade.head);
         state.upgraded = true;
       } else {
-        await forward(ctx, this.pools.get(route), this.isTrustedProxy(state.clientIp));
+        await forward(ctx, this.upstreams.get(route.name) as RouteUpstreams, this.upstreamMetrics, this.isTrustedProxy(state.clientIp));
       }
     } catch (err) {
       state.errorCode = this.reject(res, err, requestId);
@@ -244,6 +250,7 @@ export class GatewayServer implements Component {
     // 499: the client closed the connection before the response was complete (nginx's convention).
     const status = state.upgraded ? 101 : res.writableFinished ? res.statusCode : 499;
     const routeName = state.route?.name ?? NO_ROUTE;
+    if (state.route) this.upstreamMetrics.inFlightDelta(routeName, -1);
     this.metrics.observe(routeName, req.method ?? 'OTHER', status, durationMs);
     const record: AccessRecord = {
       at: this.deps.clock.now(),

@@ -1,8 +1,9 @@
 import type { Duplex } from 'node:stream';
-import type { Pool } from 'undici';
+import { VigilError } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
 import { requestHeaders, responseHeaders } from './headers.js';
-import { upstreamError } from './proxy.js';
+import { upstreamError } from './upstream-errors.js';
+import type { RouteUpstreams } from './upstream/route-upstreams.js';
 import { upstreamPath } from './router.js';
 
 /** Response headers undici hands back that the 101 to the client sets itself. */
@@ -14,23 +15,27 @@ const SET_BY_TUNNEL = new Set(['connection', 'upgrade']);
  * route's stages (authentication included) have already run. Resolves when the tunnel is open;
  * rejects with a coded error (answered as JSON) when the upstream refuses or cannot be reached.
  */
-export async function tunnel(ctx: GatewayContext, pool: Pool, trustedPeer: boolean, client: Duplex, head: Buffer): Promise<void> {
+export async function tunnel(ctx: GatewayContext, upstreams: RouteUpstreams, trustedPeer: boolean, client: Duplex, head: Buffer): Promise<void> {
   const { req, route } = ctx;
   const protocol = req.headers.upgrade ?? 'websocket';
+  const target = upstreams.pick(Date.now(), undefined);
+  if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open)');
   let upstream: { headers: Record<string, string | string[] | undefined>; socket: Duplex };
   const abort = new AbortController();
   const onClientGone = (): void => abort.abort();
   client.once('close', onClientGone);
   try {
-    upstream = await pool.upgrade({
-      path: upstreamPath(route, ctx.target),
+    upstream = await target.pool.upgrade({
+      path: upstreamPath(route, target.basePath, ctx.target),
       method: req.method ?? 'GET',
-      headers: requestHeaders(ctx, trustedPeer),
+      headers: requestHeaders(ctx, trustedPeer, target.host),
       protocol,
       signal: abort.signal,
     });
+    target.breaker.success();
   } catch (err) {
     if (abort.signal.aborted) return;
+    target.breaker.failure(Date.now());
     throw upstreamError(err);
   } finally {
     client.removeListener('close', onClientGone);

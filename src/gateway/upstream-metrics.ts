@@ -1,0 +1,94 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { BREAKER_STATE } from './upstream/breaker.js';
+import type { BreakerState } from './upstream/breaker.js';
+
+export type AttemptOutcome = 'success' | 'failure';
+
+/**
+ * Per-target metrics: attempts by outcome, time to first byte, breaker state, ejections, retries
+ * and requests in flight. Label children are cached per route/target so the hot path does no
+ * label hashing.
+ */
+export class UpstreamMetrics {
+  private readonly attempts: Counter<'route' | 'target' | 'outcome'>;
+  private readonly ttfb: Histogram<'route' | 'target'>;
+  private readonly breaker: Gauge<'route' | 'target'>;
+  private readonly ejections: Counter<'route' | 'target'>;
+  private readonly retries: Counter<'route'>;
+  private readonly inFlight: Gauge<'route'>;
+  private readonly ttfbChildren = new Map<string, Histogram.Internal<'route' | 'target'>>();
+  private readonly inFlightChildren = new Map<string, Gauge.Internal<'route'>>();
+  private readonly attemptChildren = new Map<string, Counter.Internal>();
+
+  constructor(registry: Registry) {
+    this.attempts = new Counter({
+      name: 'vigil_gateway_upstream_attempts_total',
+      help: 'Requests sent to each upstream target (retries included), by outcome (failure: connect error, reset, timeout, 502/503/504).',
+      labelNames: ['route', 'target', 'outcome'],
+      registers: [registry],
+    });
+    this.ttfb = new Histogram({
+      name: 'vigil_gateway_upstream_ttfb_seconds',
+      help: 'Time from sending a request to a target (connection included) to its response headers.',
+      labelNames: ['route', 'target'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    this.breaker = new Gauge({
+      name: 'vigil_gateway_breaker_state',
+      help: 'Circuit breaker state per target: 0 closed, 1 open (ejected), 2 half-open (probing).',
+      labelNames: ['route', 'target'],
+      registers: [registry],
+    });
+    this.ejections = new Counter({
+      name: 'vigil_gateway_upstream_ejections_total',
+      help: 'Times a target was ejected (its breaker opened).',
+      labelNames: ['route', 'target'],
+      registers: [registry],
+    });
+    this.retries = new Counter({ name: 'vigil_gateway_retries_total', help: 'Retried upstream attempts, by route.', labelNames: ['route'], registers: [registry] });
+    this.inFlight = new Gauge({ name: 'vigil_gateway_in_flight', help: 'Requests being handled by the gateway, by route.', labelNames: ['route'], registers: [registry] });
+  }
+
+  attempt(route: string, target: string, outcome: AttemptOutcome): void {
+    const key = `${route}\0${target}\0${outcome}`;
+    let child = this.attemptChildren.get(key);
+    if (!child) {
+      child = this.attempts.labels({ route, target, outcome });
+      this.attemptChildren.set(key, child);
+    }
+    child.inc();
+  }
+
+  firstByte(route: string, target: string, seconds: number): void {
+    const key = `${route}\0${target}`;
+    let child = this.ttfbChildren.get(key);
+    if (!child) {
+      child = this.ttfb.labels({ route, target });
+      this.ttfbChildren.set(key, child);
+    }
+    child.observe(seconds);
+  }
+
+  breakerState(route: string, target: string, state: BreakerState): void {
+    this.breaker.labels({ route, target }).set(BREAKER_STATE[state]);
+  }
+
+  ejected(route: string, target: string): void {
+    this.ejections.labels({ route, target }).inc();
+  }
+
+  retried(route: string): void {
+    this.retries.labels({ route }).inc();
+  }
+
+  inFlightDelta(route: string, delta: number): void {
+    let child = this.inFlightChildren.get(route);
+    if (!child) {
+      child = this.inFlight.labels({ route });
+      this.inFlightChildren.set(route, child);
+    }
+    child.inc(delta);
+  }
+}

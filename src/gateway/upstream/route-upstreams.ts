@@ -1,0 +1,37 @@
+import type { RouteConfig } from '../../config/schema.js';
+import type { UpstreamMetrics } from '../upstream-metrics.js';
+import { pickTarget } from './balancer.js';
+import { RetryBudget } from './retry-budget.js';
+import { UpstreamTarget } from './target.js';
+
+/** A route's upstream side: its targets (pools, load, breakers), balancing and retry budget. */
+export class RouteUpstreams {
+  readonly targets: readonly UpstreamTarget[];
+  readonly budget: RetryBudget;
+
+  constructor(
+    private readonly config: RouteConfig,
+    metrics: UpstreamMetrics,
+  ) {
+    const { upstreams, timeouts } = config;
+    const targetConfigs = config.upstream !== undefined ? [{ url: config.upstream, weight: 1, fallback: false }] : upstreams.targets;
+    this.targets = targetConfigs.map(
+      (target) =>
+        new UpstreamTarget(target, timeouts.connect, upstreams.breaker, (t, state) => {
+          metrics.breakerState(config.name, t.label, state);
+          if (state === 'open') metrics.ejected(config.name, t.label);
+        }),
+    );
+    for (const target of this.targets) metrics.breakerState(config.name, target.label, 'closed');
+    this.budget = new RetryBudget(upstreams.retry.budget, 10);
+  }
+
+  /** The target for the next attempt, or undefined when every target is ejected (breaker open). */
+  pick(now: number, exclude: UpstreamTarget | undefined): UpstreamTarget | undefined {
+    return pickTarget(this.targets, this.config.upstreams.balance, now, exclude);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.targets.map((t) => t.pool.close()));
+  }
+}

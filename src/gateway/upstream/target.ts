@@ -1,0 +1,60 @@
+import { Pool } from 'undici';
+import { Breaker } from './breaker.js';
+import type { BreakerOptions, BreakerState } from './breaker.js';
+
+export interface TargetConfig {
+  readonly url: string;
+  readonly weight: number;
+  readonly fallback: boolean;
+}
+
+/** Decay time of the latency average: older samples weigh e^-1 after this long. */
+const EWMA_TAU_MS = 10_000;
+
+/** One upstream server of a route: its connection pool, load, latency and breaker. */
+export class UpstreamTarget {
+  readonly origin: string;
+  /** The URL's path without a trailing slash, prepended to every forwarded path. */
+  readonly basePath: string;
+  readonly host: string;
+  /** The label in metrics: scheme, host and port. */
+  readonly label: string;
+  readonly weight: number;
+  readonly fallback: boolean;
+  readonly pool: Pool;
+  readonly breaker: Breaker;
+  inFlight = 0;
+  /** Peak-EWMA response-header latency in ms (0 until the first sample). */
+  latency = 0;
+  private latencyAt = 0;
+  /** Smooth weighted round-robin state (nginx's algorithm). */
+  currentWeight = 0;
+
+  constructor(config: TargetConfig, connectTimeout: number, breaker: BreakerOptions, onBreaker: (target: UpstreamTarget, state: BreakerState) => void) {
+    const url = new URL(config.url);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.host = url.host;
+    this.label = url.origin;
+    this.weight = config.weight;
+    this.fallback = config.fallback;
+    this.pool = new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 4000, connect: { timeout: connectTimeout } });
+    this.breaker = new Breaker(breaker, (state) => onBreaker(this, state));
+  }
+
+  /** Peak EWMA: a slower sample takes over at once, faster ones pull the average down gradually. */
+  observeLatency(ms: number, now: number): void {
+    if (this.latencyAt === 0 || ms > this.latency) {
+      this.latency = ms;
+    } else {
+      const w = Math.exp(-(now - this.latencyAt) / EWMA_TAU_MS);
+      this.latency = this.latency * w + ms * (1 - w);
+    }
+    this.latencyAt = now;
+  }
+
+  /** Expected cost of sending one more request here (peak-EWMA balancing). */
+  cost(): number {
+    return (this.latency || 1) * (this.inFlight + 1);
+  }
+}
