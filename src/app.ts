@@ -24,6 +24,7 @@ import { createMetricsRegistry } from './telemetry/metrics.js';
 import { SecretScrubber } from './telemetry/redact.js';
 import { openVault } from './vault/open.js';
 import { registerSecretRoutes } from './vault/routes.js';
+import { registerAuditRoutes } from './audit/routes.js';
 import { maskPii } from './pii/detectors.js';
 import type { VaultParts } from './vault/open.js';
 
@@ -108,6 +109,7 @@ export class App {
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
     registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());
     registerSecretRoutes(this.console.app, this.vault.secrets);
+    registerAuditRoutes(this.console.app, this.store.audit, this.vault.audit);
 
     this.lifecycle.add({
       name: 'store',
