@@ -154,6 +154,7 @@ export function registerSecrets(program: Command): void {
           return done;
         });
         console.log(`master key is now ${result.to}; ${result.rewrapped} data keys re-wrapped`);
+        if (result.backup) console.log(`the retired key is kept in ${result.backup} (0400) for restoring older backups; delete it once none is kept`);
         if (!result.promoted) console.log('set VIGIL_MASTER_KEY to the value of VIGIL_MASTER_KEY_NEXT, unset VIGIL_MASTER_KEY_NEXT, and restart');
       }),
     );

@@ -1,6 +1,6 @@
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { VigilError } from '../core/errors.js';
 import { KEY_BYTES, masterKeyId } from './crypto.js';
 
@@ -71,9 +71,27 @@ export function createKeyFile(file: string): MasterKey {
   return { id: masterKeyId(key), key };
 }
 
-/** Makes the `.next` key the key (atomic rename): the last step of a master key rotation. */
-export function promoteNextKeyFile(file: string): void {
+/**
+ * Makes the `.next` key the key (atomic rename): the last step of a master key rotation. The retired
+ * key is kept first as `backups/master.key.<id>` (0400), because database backups taken before the
+ * rotation still need it; the operator deletes it once no such backup is kept.
+ */
+export function promoteNextKeyFile(file: string, retiredId: string | undefined): string | undefined {
+  let backup: string | undefined;
+  if (retiredId !== undefined) {
+    const dir = join(dirname(file), 'backups');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    backup = join(dir, `master.key.${retiredId}`);
+    try {
+      copyFileSync(file, backup, constants.COPYFILE_EXCL);
+      chmodSync(backup, 0o400);
+    } catch (err) {
+      // A resumed rotation finds the backup already made.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
   renameSync(nextKeyFile(file), file);
+  return backup;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface RotateResult {
   rewrapped: number;
   /** True when the key was in a file and the new key is now that file; false for VIGIL_MASTER_KEY. */
   promoted: boolean;
+  /** Where the retired key file was kept (0400), when there was one. */
+  backup?: string;
 }
 
 /**
@@ -57,9 +59,9 @@ export async function rotateMasterKey(vault: Vault, options: RotateOptions): Pro
   await pass();
   const from = [retired?.id].filter((id): id is string => id !== undefined && id !== target.id);
   if (ring.fromEnv) return { from, to: target.id, rewrapped, promoted: false };
-  promoteNextKeyFile(ring.file);
+  const backup = promoteNextKeyFile(ring.file, retired?.id);
   // A process that had not yet seen the new key may have written one last row with the old key.
   await pass();
   ring.reload();
-  return { from, to: target.id, rewrapped, promoted: true };
+  return { from, to: target.id, rewrapped, promoted: true, backup };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,6 +63,10 @@ describe('vigil secrets rotate-master', () => {
     assert.match(resumed.stdout, /master key is now [0-9a-f]{16}/);
     assert.equal(existsSync(join(dataDir, 'master.key.next')), false);
     assert.notEqual(readFileSync(join(dataDir, 'master.key'), 'utf8'), oldKey);
+    const backup = join(dataDir, 'backups', `master.key.${oldId}`);
+    assert.equal(readFileSync(backup, 'utf8'), oldKey, 'the retired key is kept for older backups');
+    assert.equal(statSync(backup).mode & 0o777, 0o400);
+    assert.match(resumed.stdout, /retired key is kept in .*backups\/master\.key\.[0-9a-f]{16} \(0400\)/);
     const after = keyIds(dataDir);
     assert.equal(after.size, 1);
     assert.equal(after.has(oldId), false);
