@@ -66,6 +66,7 @@ export class App {
   readonly monitor: MonitorService;
   readonly alerting: AlertingService;
   private readonly lifecycle = new Lifecycle();
+  private readonly registerSecret: (value: string) => void;
   private readonly accessWriter: BatchWriter<AccessRecord>;
   private stopping: Promise<void> | undefined;
 
@@ -76,6 +77,7 @@ export class App {
     const piiKinds = new Set(config.log.maskPii);
     const scrubber = new SecretScrubber(piiKinds.size > 0 ? (line) => maskPii(line, piiKinds) : undefined);
     for (const value of loaded.secretValues) scrubber.add(value);
+    this.registerSecret = (value) => scrubber.add(value);
     this.logger = createLogger({ ...config.log, scrubber, destination: options.logDestination });
     this.registry = createMetricsRegistry();
     this.bus = new EventBus((event, err) => this.logger.error({ err, event }, 'event listener failed'));
@@ -139,6 +141,12 @@ export class App {
     this.lifecycle.add(this.monitor);
     this.lifecycle.add(this.console);
     this.lifecycle.add(this.gateway);
+  }
+
+  /** Applies a re-read configuration's gateway routes (SIGHUP); its secret values are scrubbed from logs first. */
+  async reloadRoutes(next: LoadedConfig): Promise<void> {
+    for (const value of next.secretValues) this.registerSecret(value);
+    await this.gateway.reload(next.config);
   }
 
   async start(): Promise<void> {

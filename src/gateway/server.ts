@@ -1,7 +1,6 @@
 import { createServer, ServerResponse as HttpServerResponse } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BlockList, isIPv4 } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
@@ -19,11 +18,11 @@ import { GatewayMetrics } from './metrics.js';
 import { answerClientError } from './client-errors.js';
 import { forward } from './proxy.js';
 import { UpstreamMetrics } from './upstream-metrics.js';
-import { RouteUpstreams } from './upstream/route-upstreams.js';
+import { RouteTable } from './route-table.js';
+import type { RouteEntry } from './route-table.js';
 import { tunnel } from './upgrade.js';
-import { parseCidr } from '../config/gateway-schema.js';
 import type { CompiledRoute } from './router.js';
-import { hasDotSegment, Router } from './router.js';
+import { hasDotSegment } from './router.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { listen } from '../core/listen.js';
@@ -46,6 +45,8 @@ interface RequestState {
   readonly clientIp: string;
   readonly startedAt: number;
   route: CompiledRoute | undefined;
+  /** The table the route came from, released when the request ends. */
+  table: RouteTable | undefined;
   ctx: GatewayContext | undefined;
   errorCode: ErrorCode | null;
   /** Set once an Upgrade request's tunnel is open (recorded as 101). */
@@ -67,12 +68,10 @@ const REJECTION_HEADERS = {
 export class GatewayServer implements Component {
   readonly name = 'gateway';
   private readonly server: Server;
-  private readonly router: Router;
-  private readonly pipelines: Map<string, Stage[]>;
-  private readonly upstreams: Map<string, RouteUpstreams>;
+  /** Routes, stages and upstreams; replaced as a whole by reload(). */
+  private table: RouteTable;
   private readonly upstreamMetrics: UpstreamMetrics;
   private readonly metrics: GatewayMetrics;
-  private readonly trustedProxies: BlockList | undefined;
   private readonly accessLog: Logger;
   /** The response under way on each socket, so a client error on it can be answered safely. */
   private readonly activeResponses = new WeakMap<Socket, ServerResponse>();
@@ -84,12 +83,9 @@ export class GatewayServer implements Component {
 
   constructor(private readonly deps: GatewayDeps) {
     const { gateway } = deps.config;
-    this.router = new Router(gateway.routes, gateway.limits.maxBodyBytes);
-    this.pipelines = new Map(this.router.all.map((route) => [route.name, compilePipeline(route, deps)]));
     this.metrics = new GatewayMetrics(deps.registry);
     this.upstreamMetrics = new UpstreamMetrics(deps.registry);
-    this.upstreams = new Map(this.router.all.map((route) => [route.name, new RouteUpstreams(route.config, this.upstreamMetrics)]));
-    this.trustedProxies = trustedProxyList(gateway.trustedProxies);
+    this.table = new RouteTable(deps.config, (route) => compilePipeline(route, deps), this.upstreamMetrics);
     // Access lines have one fixed shape with no credential fields, so pino's field-path redaction
     // (a third of a line's cost, bench/README.md) is skipped for them; the value scrubber, which
     // catches keys and secrets inside the path, still runs on every line.
@@ -141,7 +137,7 @@ export class GatewayServer implements Component {
     this.server.closeAllConnections();
     for (const socket of this.tunnels) socket.destroy();
     await closed;
-    await Promise.all([...this.upstreams.values()].map((upstreams) => upstreams.close()));
+    await this.table.retire(undefined);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -150,6 +146,24 @@ export class GatewayServer implements Component {
     requestContext.run({ requestId }, () => {
       void this.dispatch(req, res, requestId);
     });
+  }
+
+  /**
+   * Swaps in the routes, stages and upstreams of a new configuration without closing the listener
+   * or any connection: requests already running finish on the table they started with, and pools
+   * no longer used are closed once their requests are done. The listener address and limits are
+   * not reloadable; a change to them is reported and needs a restart.
+   */
+  async reload(config: VigilConfig): Promise<void> {
+    const previous = this.table;
+    this.table = new RouteTable(config, (route) => compilePipeline(route, { ...this.deps, config }), this.upstreamMetrics, previous);
+    const before = this.deps.config.gateway;
+    const after = config.gateway;
+    if (JSON.stringify([before.listen, before.limits, before.maxHeaderBytes]) !== JSON.stringify([after.listen, after.limits, after.maxHeaderBytes])) {
+      this.deps.logger.warn('gateway.listen, gateway.limits and gateway.maxHeaderBytes changes take effect only after a restart');
+    }
+    this.deps.logger.info({ routes: this.table.size }, 'gateway routes reloaded');
+    await previous.retire(this.table);
   }
 
   /** An Upgrade request gets the same checks and stages as any other, with a response bound to its raw socket. */
@@ -176,6 +190,7 @@ export class GatewayServer implements Component {
       clientIp: req.socket.remoteAddress ?? '',
       startedAt: performance.now(),
       route: undefined,
+      table: undefined,
       ctx: undefined,
       errorCode: null,
       upgraded: false,
@@ -196,32 +211,29 @@ export class GatewayServer implements Component {
         throw new VigilError('VGL_GATEWAY_BAD_REQUEST', 'the request target must be an absolute path without dot segments');
       }
       const query = target.indexOf('?');
-      const route = this.router.match(query === -1 ? target : target.slice(0, query));
-      if (!route) throw new VigilError('VGL_GATEWAY_NO_ROUTE', 'no route matches this path');
+      const table = this.table;
+      const entry: RouteEntry | undefined = table.match(query === -1 ? target : target.slice(0, query));
+      if (entry) state.table = table;
+      if (!entry) throw new VigilError('VGL_GATEWAY_NO_ROUTE', 'no route matches this path');
+      const { route, stages, upstreams } = entry;
+      const trustedPeer = table.isTrustedProxy(state.clientIp);
       state.route = route;
       this.upstreamMetrics.inFlightDelta(route.name, 1);
       const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: false, key: null };
       state.ctx = ctx;
-      for (const stage of this.pipelines.get(route.name) as Stage[]) {
+      for (const stage of stages) {
         const pending = stage(ctx);
         if (pending) await pending;
       }
       if (upgrade) {
-        await tunnel(ctx, this.upstreams.get(route.name) as RouteUpstreams, this.isTrustedProxy(state.clientIp), upgrade.socket, upgrade.head);
+        await tunnel(ctx, upstreams, trustedPeer, upgrade.socket, upgrade.head);
         state.upgraded = true;
       } else {
-        await forward(ctx, this.upstreams.get(route.name) as RouteUpstreams, this.upstreamMetrics, this.isTrustedProxy(state.clientIp));
+        await forward(ctx, upstreams, this.upstreamMetrics, trustedPeer);
       }
     } catch (err) {
       state.errorCode = this.reject(res, err, requestId);
     }
-  }
-
-  private isTrustedProxy(ip: string): boolean {
-    if (!this.trustedProxies || ip === '') return false;
-    // A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 (::ffff:10.0.0.1).
-    const v4 = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-    return this.trustedProxies.check(v4, isIPv4(v4) ? 'ipv4' : 'ipv6');
   }
 
   /** A coded answer for an error raised outside the pipeline (a client error on a live request). */
@@ -251,6 +263,7 @@ export class GatewayServer implements Component {
     const status = state.upgraded ? 101 : res.writableFinished ? res.statusCode : 499;
     const routeName = state.route?.name ?? NO_ROUTE;
     if (state.route) this.upstreamMetrics.inFlightDelta(routeName, -1);
+    state.table?.release();
     this.metrics.observe(routeName, req.method ?? 'OTHER', status, durationMs);
     const record: AccessRecord = {
       at: this.deps.clock.now(),
@@ -276,15 +289,4 @@ function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
     if (route.config.scopes.length > 0) stages.push(authorize(route.config.scopes));
   }
   return stages;
-}
-
-/** The trusted proxy CIDRs as one BlockList (fast membership checks), or undefined when none. */
-function trustedProxyList(cidrs: readonly string[]): BlockList | undefined {
-  if (cidrs.length === 0) return undefined;
-  const list = new BlockList();
-  for (const value of cidrs) {
-    const parsed = parseCidr(value);
-    if (parsed) list.addSubnet(parsed.address, parsed.prefix, parsed.family);
-  }
-  return list;
 }

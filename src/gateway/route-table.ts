@@ -1,0 +1,95 @@
+import { BlockList, isIPv4 } from 'node:net';
+import { parseCidr } from '../config/gateway-schema.js';
+import type { RouteConfig, VigilConfig } from '../config/schema.js';
+import type { Stage } from './context.js';
+import type { CompiledRoute } from './router.js';
+import { Router } from './router.js';
+import type { UpstreamMetrics } from './upstream-metrics.js';
+import { RouteUpstreams } from './upstream/route-upstreams.js';
+
+/** What a matched request needs: the route, its compiled stages and its upstream side. */
+export interface RouteEntry {
+  readonly route: CompiledRoute;
+  readonly stages: readonly Stage[];
+  readonly upstreams: RouteUpstreams;
+}
+
+/** The parts of a route's config its connection pools and breakers depend on. */
+function upstreamKey(config: RouteConfig): string {
+  return JSON.stringify([config.upstream, config.upstreams, config.timeouts.connect]);
+}
+
+/**
+ * Everything the gateway derives from `gateway.routes` and `gateway.trustedProxies`, compiled once
+ * per config load and swapped as a whole on reload. A request keeps the entry it matched, so a
+ * reload never changes a request halfway; routes whose upstream settings did not change keep their
+ * pools, load and breaker state across the reload.
+ */
+export class RouteTable {
+  private readonly router: Router;
+  private readonly entries: Map<string, RouteEntry>;
+  private readonly trustedProxies: BlockList | undefined;
+  /** Requests that matched a route of this table and have not finished. */
+  private active = 0;
+  private idle: (() => void) | undefined;
+
+  constructor(config: VigilConfig, compile: (route: CompiledRoute) => Stage[], metrics: UpstreamMetrics, previous?: RouteTable) {
+    const { gateway } = config;
+    this.router = new Router(gateway.routes, gateway.limits.maxBodyBytes);
+    this.entries = new Map(
+      this.router.all.map((route) => {
+        const prior = previous?.entries.get(route.name);
+        const reuse = prior !== undefined && upstreamKey(prior.route.config) === upstreamKey(route.config);
+        return [route.name, { route, stages: compile(route), upstreams: reuse ? prior.upstreams : new RouteUpstreams(route.config, metrics) }];
+      }),
+    );
+    this.trustedProxies = trustedProxyList(gateway.trustedProxies);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** `pathname` is the request target before `?`. A match must be released when the request ends. */
+  match(pathname: string): RouteEntry | undefined {
+    const route = this.router.match(pathname);
+    const entry = route ? this.entries.get(route.name) : undefined;
+    if (entry) this.active++;
+    return entry;
+  }
+
+  release(): void {
+    this.active--;
+    if (this.active === 0) this.idle?.();
+  }
+
+  isTrustedProxy(ip: string): boolean {
+    if (!this.trustedProxies || ip === '') return false;
+    // A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 (::ffff:10.0.0.1).
+    const v4 = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
+    return this.trustedProxies.check(v4, isIPv4(v4) ? 'ipv4' : 'ipv6');
+  }
+
+  /**
+   * Closes the upstream pools `next` no longer uses, once every request that matched this table
+   * has finished, so streams that started before the reload finish normally. At shutdown (no
+   * `next`) the pools close at once; undici's close still lets running requests end.
+   */
+  async retire(next: RouteTable | undefined): Promise<void> {
+    // Requests that matched here may not have reached their pool yet: wait for them first.
+    if (next && this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    const kept = new Set(next ? [...next.entries.values()].map((e) => e.upstreams) : []);
+    await Promise.all([...this.entries.values()].filter((e) => !kept.has(e.upstreams)).map((e) => e.upstreams.close()));
+  }
+}
+
+/** The trusted proxy CIDRs as one BlockList (fast membership checks), or undefined when none. */
+function trustedProxyList(cidrs: readonly string[]): BlockList | undefined {
+  if (cidrs.length === 0) return undefined;
+  const list = new BlockList();
+  for (const value of cidrs) {
+    const parsed = parseCidr(value);
+    if (parsed) list.addSubnet(parsed.address, parsed.prefix, parsed.family);
+  }
+  return list;
+}
