@@ -74,6 +74,8 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
     res.setHeader('connection', 'close');
     throw new VigilError('VGL_GATEWAY_BODY_TOO_LARGE', `the request body exceeds ${max} bytes`);
   }
+  // Authenticated, routed and within limits: now the client may send the body it announced.
+  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
   const { retry } = route.config.upstreams;
   const total = route.config.timeouts.total;
   const deadline = total > 0 ? ctx.startedAt + total : Infinity;

@@ -103,6 +103,9 @@ export class GatewayServer implements Component {
     );
     if (gateway.limits.maxConnections > 0) this.server.maxConnections = gateway.limits.maxConnections;
     this.server.on('drop', () => this.deps.logger.warn({ code: 'VGL_GATEWAY_MAX_CONNECTIONS', limit: gateway.limits.maxConnections }, 'connection refused: gateway.limits.maxConnections reached'));
+    // Expect: 100-continue is answered by the gateway only once the request passed its stages
+    // (see forward), so a client that would be refused never sends its body.
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
       answerClientError(err, socket, this.activeResponses.get(socket), (res, code, message) => this.rejectWith(res, code, message), deps.logger),

@@ -177,3 +177,43 @@ describe('gateway request limits', () => {
     second.destroy();
   });
 });
+
+describe('gateway Expect: 100-continue and bodiless answers', () => {
+  it('answers 100 Continue only after the stages passed; a refused request never sends its body', async () => {
+    const upstream = await countingUpstream();
+    const { app, gatewayUrl } = await startApp({ gateway: { routes: [{ name: 'r', prefix: '/r/', upstream: upstream.url, maxBodyBytes: 100 }] } });
+    const head = (extra: string, length: number) =>
+      `POST /r/x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: ${length}\r\nConnection: close\r\n${extra}\r\n`;
+    const refused = await rawExchange(gatewayUrl, head('', 10));
+    assert.match(refused, /^HTTP\/1.1 401 /, 'no 100 Continue before the key was checked');
+    const { plaintext } = await app.keys.create({ name: 'c', scopes: [], expiresAt: null, now: Date.now() });
+    await app.keyCache.refresh();
+    const tooLarge = await rawExchange(gatewayUrl, head(`x-api-key: ${plaintext}\r\n`, 1000));
+    assert.match(tooLarge, /^HTTP\/1.1 413 /);
+    const accepted = await rawExchange(gatewayUrl, head(`x-api-key: ${plaintext}\r\n`, 10), (socket) => {
+      socket.once('data', (d: Buffer) => {
+        assert.match(d.toString(), /^HTTP\/1.1 100 Continue\r\n/);
+        socket.write('0123456789');
+      });
+    });
+    assert.match(accepted, /HTTP\/1.1 200 /);
+    assert.equal(upstream.stats.bytes, 10);
+    assert.equal(upstream.stats.requests, 1);
+  });
+
+  it('relays 304 and HEAD without a body', async () => {
+    const { url } = await startServer((req, res) => {
+      if (req.headers['if-none-match'] === '"v1"') return void res.writeHead(304, { etag: '"v1"' }).end();
+      res.writeHead(200, { etag: '"v1"', 'content-length': '5' }).end(req.method === 'HEAD' ? undefined : 'hello');
+    });
+    const { gatewayUrl } = await appWith(url);
+    const notModified = await request(`${gatewayUrl}/r/doc`, { headers: { 'if-none-match': '"v1"' } });
+    assert.equal(notModified.statusCode, 304);
+    assert.equal(notModified.headers.etag, '"v1"');
+    assert.equal(await notModified.body.text(), '');
+    const head = await rawExchange(gatewayUrl, 'HEAD /r/doc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(head, /^HTTP\/1.1 200 /);
+    assert.match(head, /content-length: 5/i);
+    assert.ok(head.endsWith('\r\n\r\n'), 'no body after the headers');
+  });
+});
