@@ -15,7 +15,7 @@ function setup() {
   const config = join(dir, 'vigil.yaml');
   writeFileSync(config, `store: { dataDir: "${dataDir}" }\n`);
   const vigil = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   return { dir, dataDir, vigil };
@@ -25,24 +25,24 @@ describe('vigil audit', () => {
   it('records key and secret actions; verify passes, then locates tampering; export round-trips', () => {
     const { dir, dataDir, vigil } = setup();
     assert.equal(vigil(['secrets', 'set', 'S1'], CANARY).status, 0);
-    const key = JSON.parse(vigil(['keys', 'create', '--name', 'agent', '--json']).stdout) as { id: string };
+    const created = vigil(['keys', 'create', '--name', 'agent', '--json']);
+    assert.equal(created.status, 0, created.stderr);
+    const key = JSON.parse(created.stdout) as { id: string };
     assert.equal(vigil(['keys', 'revoke', key.id]).status, 0);
     const ok = vigil(['audit', 'verify']);
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /audit log ok: 6 entries, last 6/);
 
-    const exported = vigil(['audit', 'export']);
-    assert.equal(exported.status, 0);
-    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; result: string; actor: string; target: string });
+    const out = join(dir, 'audit.jsonl');
+    const exported = vigil(['audit', 'export', '--out', out]);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; result: string; actor: string; target: string });
     assert.deepEqual(lines.map((l) => `${l.action}:${l.result}`), [
       'secrets.set:requested', 'secrets.set:success', 'keys.create:requested', 'keys.create:success', 'keys.revoke:requested', 'keys.revoke:success',
     ]);
     assert.match(lines[0]?.actor ?? '', /^cli:/);
-    assert.ok(!exported.stdout.includes(CANARY));
-
-    const out = join(dir, 'audit.jsonl');
-    assert.equal(vigil(['audit', 'export', '--out', out]).status, 0);
-    assert.equal(statSync(out).mode & 0o777, 0o600);
+    assert.ok(!readFileSync(out, 'utf8').includes(CANARY));
     assert.match(vigil(['audit', 'export', '--out', out]).stderr, /VGL_FILE_INVALID: cannot create .* EEXIST/);
     // Reorder two lines of the export: located.
     const text = readFileSync(out, 'utf8').trim().split('\n');

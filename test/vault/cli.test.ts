@@ -14,7 +14,7 @@ function setup() {
   const config = join(dir, 'vigil.yaml');
   writeFileSync(config, `store: { dataDir: "${dataDir}" }\n`);
   const vigil = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 30_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   return { dir, dataDir, vigil };

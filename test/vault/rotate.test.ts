@@ -58,7 +58,7 @@ describe('vigil secrets rotate-master', () => {
     await live.secrets.set('DURING', Buffer.from('written mid-rotation'), who);
     assert.notEqual((await live.store.secrets.get('DURING'))?.masterKeyId, oldId);
 
-    const resumed = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'secrets', 'rotate-master', '--config', config], { encoding: 'utf8', timeout: 30_000 });
+    const resumed = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'secrets', 'rotate-master', '--config', config], { encoding: 'utf8', timeout: 60_000 });
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /master key is now [0-9a-f]{16}/);
     assert.equal(existsSync(join(dataDir, 'master.key.next')), false);
@@ -88,7 +88,7 @@ describe('vigil secrets rotate-master', () => {
     const v = await openTestVault({ dataDir, env: { VIGIL_MASTER_KEY: oldKey } });
     await v.secrets.set('E', Buffer.from('env-value'), who);
     const run = (env: NodeJS.ProcessEnv) =>
-      spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'secrets', 'rotate-master', '--config', config], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+      spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'secrets', 'rotate-master', '--config', config], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
     const refused = run({ VIGIL_MASTER_KEY: oldKey });
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /VGL_VAULT_MASTER_KEY_INVALID.*VIGIL_MASTER_KEY_NEXT/);
