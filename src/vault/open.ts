@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { AuditLog } from '../audit/audit-log.js';
+import { FieldCipher, PiiTokenizer } from '../pii/tokenize.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/store.js';
@@ -10,6 +11,8 @@ import { SecretStore } from './secret-store.js';
 import { Vault } from './vault.js';
 
 export const AUDIT_SIGNING_KEY = 'audit-signing-key';
+export const PII_TOKEN_KEY = 'pii-token-key';
+export const FIELD_ENCRYPTION_KEY = 'field-encryption-key';
 
 export interface VaultParts {
   vault: Vault;
@@ -17,6 +20,8 @@ export interface VaultParts {
   audit: AuditLog;
   /** Checks the master key against the store (generating it on a first start); call before use. */
   ready(): Promise<void>;
+  /** PII tokenization and field encryption, each under its own key kept in the vault. */
+  pii(): Promise<{ tokenizer: PiiTokenizer; fields: FieldCipher }>;
 }
 
 /**
@@ -37,5 +42,9 @@ export function openVault(input: { store: Store; dataDir: string; config: VigilC
   const secrets = new SecretStore(vault, audit, input.clock);
   holder.secrets = secrets;
   let verified: Promise<void> | undefined;
-  return { vault, secrets, audit, ready: () => (verified ??= vault.verifyMasterKey()) };
+  const pii = async () => ({
+    tokenizer: new PiiTokenizer(await secrets.internalKey(PII_TOKEN_KEY, () => randomBytes(32))),
+    fields: new FieldCipher(await secrets.internalKey(FIELD_ENCRYPTION_KEY, () => randomBytes(32))),
+  });
+  return { vault, secrets, audit, ready: () => (verified ??= vault.verifyMasterKey()), pii };
 }

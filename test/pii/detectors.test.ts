@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { detectPii, ibanValid, luhnValid, maskPii } from '../../src/pii/detectors.js';
 import { FieldCipher, PiiTokenizer } from '../../src/pii/tokenize.js';
+import { rotateMasterKey } from '../../src/vault/rotate.js';
+import { openTestVault } from '../vault/support.js';
 import { SAMPLE } from './sample.js';
 
 describe('PII detectors', () => {
@@ -65,5 +67,22 @@ describe('PII detectors', () => {
     assert.throws(() => cipher.decrypt('users.phone', sealed), (err: { code?: string }) => err.code === 'VGL_VAULT_DECRYPT_FAILED');
     assert.throws(() => cipher.decrypt('users.email', `${sealed.slice(0, -2)}AA`), (err: { code?: string }) => err.code === 'VGL_VAULT_DECRYPT_FAILED');
     assert.throws(() => cipher.decrypt('users.email', 'plain'), (err: { code?: string }) => err.code === 'VGL_VAULT_DECRYPT_FAILED');
+  });
+});
+
+describe('PII keys from the vault', () => {
+  it('tokens and field ciphertexts survive a reopen and a master key rotation, and differ between vaults', async () => {
+    const first = await openTestVault();
+    const { tokenizer, fields } = await first.pii();
+    const token = tokenizer.token('email', 'jane@example.com');
+    const sealed = fields.encrypt('users.email', 'jane@example.com');
+    await rotateMasterKey(first.vault, { batchSize: 10, pauseMs: 0 });
+    const reopened = await openTestVault({ dataDir: first.dataDir });
+    const again = await reopened.pii();
+    assert.equal(again.tokenizer.token('email', 'JANE@example.com'), token);
+    assert.equal(again.fields.decrypt('users.email', sealed), 'jane@example.com');
+    const other = await (await openTestVault()).pii();
+    assert.notEqual(other.tokenizer.token('email', 'jane@example.com'), token);
+    assert.deepEqual((await reopened.secrets.list()).map((s) => s.name), [], 'internal keys are not listed as secrets');
   });
 });
