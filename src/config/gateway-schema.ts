@@ -142,3 +142,23 @@ export function checkRouteUpstreams(
     ctx.addIssue({ code: 'custom', path: [...path, 'upstreams', 'targets'], message: 'at least one target must not be a fallback' });
   }
 }
+
+const filePath = z.string().min(1).max(4096);
+
+export const routeUpstreamTls = z
+  .strictObject({
+    ca: filePath.optional().describe('PEM file of the CA(s) that signed the upstream certificates, instead of the system CAs.'),
+    cert: filePath.optional().describe('PEM client certificate presented to the upstream (mutual TLS); needs `key`.'),
+    key: filePath.optional().describe('PEM private key of `cert`; must not be readable by group or others (mode 0600).'),
+    serverName: z.string().min(1).max(253).optional().describe('Name checked against the upstream certificate (SNI), when it differs from the URL host.'),
+  })
+  .optional()
+  .describe('TLS to `https://` targets: custom CA and client certificate. Files are read at start and on reload.');
+
+/** `cert` and `key` come together. */
+export function checkRouteTls(route: { upstreamTls?: { cert?: string | undefined; key?: string | undefined } | undefined }, path: (string | number)[], ctx: z.RefinementCtx): void {
+  const tls = route.upstreamTls;
+  if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'upstreamTls', tls.cert === undefined ? 'cert' : 'key'], message: 'set both `cert` and `key` for a client certificate' });
+  }
+}

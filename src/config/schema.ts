@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkRouteUpstreams, gatewayLimits, routeHeaders, routeTimeouts, routeUpstreams, trustedProxies } from './gateway-schema.js';
+import { checkRouteTls, checkRouteUpstreams, gatewayLimits, routeHeaders, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
@@ -31,6 +31,7 @@ const route = z.strictObject({
   stripPrefix: z.boolean().default(false).describe('Remove the prefix before forwarding (`/agents/run` → `/run`).'),
   upstream: httpUrl.optional().describe('Base URL requests are forwarded to; its path is prepended to the forwarded path. Or use `upstreams.targets`.'),
   upstreams: routeUpstreams,
+  upstreamTls: routeUpstreamTls,
   auth: z.enum(['apiKey', 'none']).default('apiKey').describe('`apiKey` requires a valid Vigil API key; `none` admits anyone.'),
   scopes: z.array(scope).default([]).describe('Scopes a key must hold (all of them) to use the route.'),
   timeouts: routeTimeouts,
@@ -168,6 +169,7 @@ export const configSchema = z
     unique(config.gateway.routes.map((r) => r.name), ['gateway', 'routes'], 'route name', ctx);
     unique(config.gateway.routes.map((r) => r.prefix), ['gateway', 'routes'], 'route prefix', ctx, 'prefix');
     config.gateway.routes.forEach((route, i) => checkRouteUpstreams(route, ['gateway', 'routes', i], ctx));
+    config.gateway.routes.forEach((route, i) => checkRouteTls(route, ['gateway', 'routes', i], ctx));
     unique(config.monitor.checks.map((c) => c.name), ['monitor', 'checks'], 'check name', ctx);
     unique(config.alerting.rules.map((r) => r.name), ['alerting', 'rules'], 'rule name', ctx);
     unique(config.alerting.receivers.map((r) => r.name), ['alerting', 'receivers'], 'receiver name', ctx);

@@ -123,6 +123,11 @@ export const ERROR_CATALOGUE = {
     cause: "Every upstream target of the route is ejected: its circuit breaker opened after consecutive failures, and no fallback target is available.",
     fix: 'Check the upstream targets (the `vigil_gateway_breaker_state` metric names them); a target is probed again after `upstreams.breaker.openFor`.',
   },
+  VGL_GATEWAY_TLS_FILE: {
+    status: 500,
+    cause: 'A TLS file of the gateway (a route\'s `upstreamTls` CA, certificate or key) cannot be read, is not PEM, or is a private key readable by group or others.',
+    fix: 'Check the path and the file; `chmod 600` the private key.',
+  },
   VGL_GATEWAY_SHUTTING_DOWN: {
     status: 503,
     cause: 'The gateway is draining for shutdown and takes no new requests.',

@@ -14,8 +14,12 @@ export interface RouteEntry {
   readonly upstreams: RouteUpstreams;
 }
 
-/** The parts of a route's config its connection pools and breakers depend on. */
-function upstreamKey(config: RouteConfig): string {
+/**
+ * The parts of a route's config its connection pools and breakers depend on. Undefined (never
+ * reused) with `upstreamTls`: its files may have been replaced on disk, and a reload re-reads them.
+ */
+function upstreamKey(config: RouteConfig): string | undefined {
+  if (config.upstreamTls) return undefined;
   return JSON.stringify([config.upstream, config.upstreams, config.timeouts.connect]);
 }
 
@@ -39,7 +43,8 @@ export class RouteTable {
     this.entries = new Map(
       this.router.all.map((route) => {
         const prior = previous?.entries.get(route.name);
-        const reuse = prior !== undefined && upstreamKey(prior.route.config) === upstreamKey(route.config);
+        const key = upstreamKey(route.config);
+        const reuse = prior !== undefined && key !== undefined && upstreamKey(prior.route.config) === key;
         return [route.name, { route, stages: compile(route), upstreams: reuse ? prior.upstreams : new RouteUpstreams(route.config, metrics) }];
       }),
     );

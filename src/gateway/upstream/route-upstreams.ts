@@ -3,6 +3,7 @@ import type { UpstreamMetrics } from '../upstream-metrics.js';
 import { pickTarget } from './balancer.js';
 import { RetryBudget } from './retry-budget.js';
 import { UpstreamTarget } from './target.js';
+import { upstreamTlsOptions } from './tls-files.js';
 
 /** A route's upstream side: its targets (pools, load, breakers), balancing and retry budget. */
 export class RouteUpstreams {
@@ -15,9 +16,10 @@ export class RouteUpstreams {
   ) {
     const { upstreams, timeouts } = config;
     const targetConfigs = config.upstream !== undefined ? [{ url: config.upstream, weight: 1, fallback: false }] : upstreams.targets;
+    const tls = upstreamTlsOptions(config.upstreamTls);
     this.targets = targetConfigs.map(
       (target) =>
-        new UpstreamTarget(target, timeouts.connect, upstreams.breaker, (t, state) => {
+        new UpstreamTarget(target, timeouts.connect, tls, upstreams.breaker, (t, state) => {
           metrics.breakerState(config.name, t.label, state);
           if (state === 'open') metrics.ejected(config.name, t.label);
         }),

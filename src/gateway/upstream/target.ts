@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
 import { Breaker } from './breaker.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
@@ -30,7 +31,13 @@ export class UpstreamTarget {
   /** Smooth weighted round-robin state (nginx's algorithm). */
   currentWeight = 0;
 
-  constructor(config: TargetConfig, connectTimeout: number, breaker: BreakerOptions, onBreaker: (target: UpstreamTarget, state: BreakerState) => void) {
+  constructor(
+    config: TargetConfig,
+    connectTimeout: number,
+    tls: ConnectionOptions,
+    breaker: BreakerOptions,
+    onBreaker: (target: UpstreamTarget, state: BreakerState) => void,
+  ) {
     const url = new URL(config.url);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
@@ -38,7 +45,7 @@ export class UpstreamTarget {
     this.label = url.origin;
     this.weight = config.weight;
     this.fallback = config.fallback;
-    this.pool = new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 4000, connect: { timeout: connectTimeout } });
+    this.pool = new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 4000, connect: { timeout: connectTimeout, ...tls } });
     this.breaker = new Breaker(breaker, (state) => onBreaker(this, state));
   }
 
