@@ -120,7 +120,7 @@ export class App {
         await this.keyCache.start(250);
       },
       stop: async () => {
-        this.keyCache.stop();
+        await this.keyCache.stop();
         await this.accessWriter.flush();
         await this.store.close();
       },

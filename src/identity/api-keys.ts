@@ -5,6 +5,7 @@ import { VigilError } from '../core/errors.js';
 import { ensurePrivateFile } from '../store/data-dir.js';
 import type { ApiKey } from '../store/records.js';
 import type { KeyRepository } from '../store/store.js';
+import { KeyUsageBuffer } from './key-usage.js';
 
 /**
  * API keys look like `vgl_<12-char id>_<32-char secret>`: recognisable, so the scanner can find
@@ -51,7 +52,7 @@ export class ApiKeyService {
     return createHmac('sha256', this.hashSecret).update(secret).digest('hex');
   }
 
-  async create(input: { name: string; scopes: string[]; expiresAt: number | null; now: number }): Promise<CreatedKey> {
+  async create(input: { name: string; scopes: string[]; expiresAt: number | null; owner?: string | null; now: number }): Promise<CreatedKey> {
     const id = randomString(ID_ALPHABET, 12);
     const secret = randomString(SECRET_ALPHABET, 32);
     const key: ApiKey = {
@@ -62,6 +63,10 @@ export class ApiKeyService {
       createdAt: input.now,
       expiresAt: input.expiresAt,
       revokedAt: null,
+      owner: input.owner ?? null,
+      lastUsedAt: null,
+      lastUsedIp: null,
+      replacedBy: null,
     };
     await this.repo.insert(key);
     return { key, plaintext: `vgl_${id}_${secret}` };
@@ -70,6 +75,28 @@ export class ApiKeyService {
   async revoke(id: string, now: number): Promise<void> {
     if (!(await this.repo.revoke(id, now))) throw new VigilError('VGL_KEY_NOT_FOUND', `no API key with id '${id}'`);
   }
+
+  /**
+   * Replaces a key with a new one of the same name, scopes, owner and expiry. Both work until the
+   * grace period ends; then the old one is revoked by itself (its revocation time is set now, in
+   * the future), so deployments can switch over without an outage.
+   */
+  async rotate(id: string, graceMs: number, now: number): Promise<CreatedKey & { oldKeyEndsAt: number }> {
+    const old = await this.repo.get(id);
+    if (!old) throw new VigilError('VGL_KEY_NOT_FOUND', `no API key with id '${id}'`);
+    if ((old.revokedAt !== null && old.revokedAt <= now) || (old.expiresAt !== null && old.expiresAt <= now)) {
+      throw new VigilError('VGL_KEY_NOT_FOUND', `API key '${id}' is already revoked or expired; create a new one instead`);
+    }
+    const created = await this.create({ name: old.name, scopes: old.scopes, expiresAt: old.expiresAt, owner: old.owner ?? null, now });
+    const oldKeyEndsAt = now + graceMs;
+    await this.repo.revoke(id, oldKeyEndsAt, created.key.id);
+    return { ...created, oldKeyEndsAt };
+  }
+}
+
+/** Whether the key works at `now`: not revoked yet (a rotation revokes in the future) and not expired. */
+export function keyActive(key: ApiKey, now: number): boolean {
+  return (key.revokedAt === null || key.revokedAt > now) && (key.expiresAt === null || key.expiresAt > now);
 }
 
 export type KeyVerdict = { ok: true; key: ApiKey } | { ok: false };
@@ -83,22 +110,33 @@ export class KeyCache {
   private keys = new Map<string, ApiKey>();
   private revision = -1;
   private timer: NodeJS.Timeout | undefined;
+  private readonly usage: KeyUsageBuffer;
 
   constructor(
     private readonly repo: KeyRepository,
     private readonly service: ApiKeyService,
     private readonly onError: (err: unknown) => void,
-  ) {}
+  ) {
+    this.usage = new KeyUsageBuffer(repo, onError);
+  }
 
   async start(pollMs: number): Promise<void> {
     await this.refresh();
     this.timer = setInterval(() => {
       this.refresh().catch(this.onError);
     }, pollMs).unref();
+    this.usage.start();
   }
 
-  stop(): void {
+  /** Stops polling and writes the last-use times still in memory. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.usage.stop();
+  }
+
+  /** Writes the last-use times noted so far (normally every few seconds). */
+  flushUsage(): Promise<void> {
+    return this.usage.flush();
   }
 
   async refresh(): Promise<void> {
@@ -109,7 +147,8 @@ export class KeyCache {
     this.revision = revision;
   }
 
-  verify(token: string, now: number): KeyVerdict {
+  /** Checks a presented key; a success is noted (in memory) as the key's last use from `clientIp`. */
+  verify(token: string, now: number, clientIp?: string): KeyVerdict {
     const match = API_KEY_PATTERN.exec(token);
     if (!match) return { ok: false };
     const key = this.keys.get(match[1] as string);
@@ -117,7 +156,8 @@ export class KeyCache {
     const presented = Buffer.from(this.service.hash(match[2] as string), 'hex');
     const stored = Buffer.from(key?.hash ?? '0'.repeat(64), 'hex');
     const same = presented.length === stored.length && timingSafeEqual(presented, stored);
-    if (!key || !same || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return { ok: false };
+    if (!key || !same || !keyActive(key, now)) return { ok: false };
+    if (clientIp !== undefined) this.usage.note(key.id, clientIp, now);
     return { ok: true, key };
   }
 }

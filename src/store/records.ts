@@ -70,7 +70,15 @@ export interface ApiKey {
   scopes: string[];
   createdAt: number;
   expiresAt: number | null;
+  /** When the key stops working; in the future while a rotation's grace period runs. */
   revokedAt: number | null;
+  /** Who or which service holds the key, e.g. `team-search` or `billing-worker`. */
+  owner?: string | null;
+  /** Last successful use, written in batches (so within a few seconds), never per request. */
+  lastUsedAt?: number | null;
+  lastUsedIp?: string | null;
+  /** The key that replaced this one in a rotation. */
+  replacedBy?: string | null;
 }
 
 /** A console user. The password is stored only as an argon2id PHC string. */

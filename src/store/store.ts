@@ -28,10 +28,21 @@ export interface KeyRepository {
   insert(key: ApiKey): Promise<void>;
   get(id: string): Promise<ApiKey | undefined>;
   list(): Promise<ApiKey[]>;
-  /** Marks the key revoked; false when no such key exists. Idempotent for revoked keys. */
-  revoke(id: string, at: number): Promise<boolean>;
+  /**
+   * Revokes the key at `at` (now, or a future time for a rotation's grace period; the earlier of
+   * an existing and a new time wins), noting its replacement; false when no such key exists.
+   */
+  revoke(id: string, at: number, replacedBy?: string): Promise<boolean>;
+  /** Records last-used times and addresses in one batch; unknown IDs are ignored. */
+  recordUsage(batch: readonly KeyUsage[]): Promise<void>;
   /** A number that grows with every change to the key table, polled to pick up changes from other processes. */
   revision(): Promise<number>;
+}
+
+export interface KeyUsage {
+  id: string;
+  at: number;
+  ip: string;
 }
 
 export interface AccessRepository {

@@ -69,7 +69,7 @@ describe('SQLite store', () => {
     assert.ok(r2 > r1 && r1 > 0);
     await store.close();
     const again = openSqliteStore(dir);
-    assert.deepEqual(await again.keys.get('k1'), { id: 'k1', name: 'one', hash: 'h', scopes: ['a'], createdAt: 1, expiresAt: null, revokedAt: 5 });
+    assert.deepEqual(await again.keys.get('k1'), { id: 'k1', name: 'one', hash: 'h', scopes: ['a'], createdAt: 1, expiresAt: null, revokedAt: 5, owner: null, lastUsedAt: null, lastUsedIp: null, replacedBy: null });
     await again.close();
   });
 

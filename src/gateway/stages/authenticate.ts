@@ -18,7 +18,7 @@ export const authenticate = (keys: KeyCache, clock: Clock): Stage =>
   function authenticateStage(ctx) {
     const token = presentedKey(ctx);
     if (token === undefined) throw new VigilError('VGL_AUTH_MISSING', 'an API key is required for this route');
-    const verdict = keys.verify(token, clock.now());
+    const verdict = keys.verify(token, clock.now(), ctx.clientIp);
     if (!verdict.ok) throw new VigilError('VGL_AUTH_INVALID', 'the API key is invalid, revoked or expired');
     ctx.key = verdict.key;
   };

@@ -199,4 +199,11 @@ export const MIGRATIONS: readonly string[] = [
     upto INTEGER NOT NULL
   );
   `,
+  // API keys: an owner label, batched last-use, and the key that replaced this one in a rotation.
+  `
+  ALTER TABLE api_keys ADD COLUMN owner TEXT;
+  ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER;
+  ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT;
+  ALTER TABLE api_keys ADD COLUMN replaced_by TEXT;
+  `,
 ];

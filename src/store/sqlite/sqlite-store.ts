@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { VigilError } from '../../core/errors.js';
 import { ensureDataDir, ensurePrivateFile } from '../data-dir.js';
-import type { AccessRecord, Alert, ApiKey, CheckResult, Notification } from '../records.js';
+import type { AccessRecord, Alert, CheckResult, Notification } from '../records.js';
 import type {
   AccessRepository,
   AlertRepository,
@@ -19,6 +19,7 @@ import { SqliteCheckHistory } from './check-history.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
 import { SqliteSecurityEvents } from './security-events.js';
+import { SqliteKeys } from './keys.js';
 import { SqliteRefreshTokens } from './refresh-tokens.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteSecrets } from './secrets.js';
@@ -115,63 +116,6 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }
-}
-
-class SqliteKeys implements KeyRepository {
-  private readonly insertStmt;
-  private readonly getStmt;
-  private readonly listStmt;
-  private readonly revokeStmt;
-  private readonly revisionStmt;
-
-  constructor(db: Database.Database) {
-    const nextRev = '(SELECT coalesce(max(rev), 0) + 1 FROM api_keys)';
-    this.insertStmt = db.prepare(
-      `INSERT INTO api_keys (id, name, hash, scopes, created_at, expires_at, revoked_at, rev)
-       VALUES (@id, @name, @hash, @scopes, @createdAt, @expiresAt, @revokedAt, ${nextRev})`,
-    );
-    this.getStmt = db.prepare('SELECT * FROM api_keys WHERE id = ?');
-    this.listStmt = db.prepare('SELECT * FROM api_keys ORDER BY created_at, id');
-    this.revokeStmt = db.prepare(`UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?), rev = ${nextRev} WHERE id = ?`);
-    this.revisionStmt = db.prepare('SELECT coalesce(max(rev), 0) AS rev FROM api_keys').pluck();
-  }
-
-  insert(key: ApiKey): Promise<void> {
-    return guarded('key insert', () => {
-      this.insertStmt.run({ ...key, scopes: JSON.stringify(key.scopes) });
-    });
-  }
-
-  get(id: string): Promise<ApiKey | undefined> {
-    return guarded('key read', () => {
-      const row = this.getStmt.get(id) as Row | undefined;
-      return row && toKey(row);
-    });
-  }
-
-  list(): Promise<ApiKey[]> {
-    return guarded('key list', () => (this.listStmt.all() as Row[]).map(toKey));
-  }
-
-  revoke(id: string, at: number): Promise<boolean> {
-    return guarded('key revoke', () => this.revokeStmt.run(at, id).changes > 0);
-  }
-
-  revision(): Promise<number> {
-    return guarded('key revision', () => this.revisionStmt.get() as number);
-  }
-}
-
-function toKey(row: Row): ApiKey {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    hash: row.hash as string,
-    scopes: JSON.parse(row.scopes as string) as string[],
-    createdAt: row.created_at as number,
-    expiresAt: (row.expires_at as number | null) ?? null,
-    revokedAt: (row.revoked_at as number | null) ?? null,
-  };
 }
 
 class SqliteAccess implements AccessRepository {
