@@ -38,7 +38,7 @@ describe('check scheduler', () => {
     const fast = results.filter((r) => r.check === 'fast').length;
     const slow = results.filter((r) => r.check === 'slow').length;
     // Loose bounds: a loaded CI machine delays timers, and a late slot is skipped, never doubled.
-    assert.ok(fast >= 4 && fast <= 10, `fast ran ${fast} times`);
+    assert.ok(fast >= 2 && fast <= 10, `fast ran ${fast} times`);
     assert.ok(slow >= 1 && slow <= 3, `slow ran ${slow} times`);
   });
 
