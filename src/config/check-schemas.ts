@@ -219,6 +219,12 @@ export const monitorSection = z
       })
       .prefault({})
       .refine((h) => h.rollupRetention >= h.rawRetention, { message: 'rollupRetention must not be shorter than rawRetention', path: ['rollupRetention'] }),
+    system: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Export host metrics (`vigil_system_*`) and sample host and process figures into history.'),
+        sampleInterval: duration.prefault('1m').describe('Time between two system samples kept in history (kept as long as raw check results).'),
+      })
+      .prefault({}),
     checks: z.array(checkSchema).default([]).describe('Health checks run on a schedule (see docs/monitoring.md).'),
   })
   .prefault({});

@@ -21,6 +21,7 @@ interface HistoryQuery {
  * `GET /api/v1/monitors/:name/history` — raw results or hourly rollups over a time range.
  */
 export function registerMonitorRoutes(app: FastifyInstance, monitor: MonitorService, now: () => number): void {
+  registerSystemHistoryRoute(app, monitor, now);
   app.get('/api/v1/monitors', { config: { permission: 'monitors:read' } }, async () => {
     const at = now();
     const monitors = [];
@@ -66,10 +67,28 @@ export function registerMonitorRoutes(app: FastifyInstance, monitor: MonitorServ
         const rollups = (await monitor.history.rollups(name, from, to)).slice(-limit);
         return { check: name, resolution, ...range, rollups: rollups.map(({ check: _c, hour, ...rest }) => ({ hour: new Date(hour).toISOString(), ...rest })) };
       }
-      const results = await monitor.history.results(name, from, to, limit);
+      const results = await monitor.history.results(name, from, to + 1, limit);
       return { check: name, resolution, ...range, results: results.map(({ check: _c, at: when, ...rest }) => ({ at: new Date(when).toISOString(), ...rest })) };
     },
   );
+}
+
+/** `GET /api/v1/system/history?from=&to=&limit=` — host and process samples (permission `monitors:read`). */
+export function registerSystemHistoryRoute(app: FastifyInstance, monitor: MonitorService, now: () => number): void {
+  app.get<{ Querystring: HistoryQuery }>('/api/v1/system/history', { config: { permission: 'monitors:read' } }, async (req, reply) => {
+    const to = parseTime(req.query.to, now());
+    const from = parseTime(req.query.from, (to ?? now()) - DAY);
+    const limit = req.query.limit === undefined ? 1440 : Number(req.query.limit);
+    const problem =
+      from === undefined || to === undefined ? "'from' and 'to' must be ISO 8601 times or milliseconds since the epoch"
+      : from >= to ? "'from' must be before 'to'"
+      : !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT ? `'limit' must be an integer from 1 to ${MAX_LIMIT}`
+      : to - from > MAX_RAW_SPAN ? 'the range is too long (at most 31 days)'
+      : undefined;
+    if (problem !== undefined || from === undefined || to === undefined) return fail(reply, 'VGL_MONITOR_BAD_QUERY', problem ?? 'bad query', req.id);
+    const samples = await monitor.systemSamples(from, to + 1, limit);
+    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), samples: samples.map(({ at, ...rest }) => ({ at: new Date(at).toISOString(), ...rest })) };
+  });
 }
 
 /** Milliseconds from an ISO time or a number; the fallback when absent; undefined when malformed. */

@@ -1,13 +1,14 @@
 import { Gauge } from 'prom-client';
 import { Agent } from 'undici';
 import type { Component } from '../core/lifecycle.js';
-import type { CheckResult } from '../store/records.js';
+import type { CheckResult, SystemSample } from '../store/records.js';
 import type { ServiceDeps } from '../core/service-deps.js';
 import type { Logger } from '../telemetry/logger.js';
 import { VigilError } from '../core/errors.js';
 import type { Check } from './check.js';
 import { HeartbeatBook } from './heartbeat-book.js';
 import { MonitorHistory } from './history.js';
+import { SystemMetrics } from './system-metrics.js';
 import { createCheck } from './registry.js';
 import { CheckScheduler } from './scheduler.js';
 
@@ -49,6 +50,8 @@ export class MonitorService implements Component {
   /** Uptime, latency percentiles and past results, from the store. */
   readonly history: MonitorHistory;
   private maintenanceTimer: NodeJS.Timeout | undefined;
+  private readonly system: SystemMetrics | undefined;
+  private sampleTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly deps: MonitorDeps) {
@@ -63,6 +66,7 @@ export class MonitorService implements Component {
     });
     for (const check of this.checks) this.types.set(check.name, check.type);
     this.history = new MonitorHistory(deps.store.checkHistory);
+    if (deps.config.monitor.system.enabled) this.system = new SystemMetrics(deps.registry);
     this.up = new Gauge({ name: 'vigil_check_up', help: '1 when the latest run of the check was up, 0 when down.', labelNames: ['check'], registers: [deps.registry] });
     this.latency = new Gauge({
       name: 'vigil_check_latency_seconds',
@@ -98,11 +102,17 @@ export class MonitorService implements Component {
     void this.maintain();
     this.maintenanceTimer = setInterval(() => void this.maintain(), MAINTENANCE_INTERVAL_MS);
     this.maintenanceTimer.unref();
+    if (this.system) {
+      this.sampleTimer = setInterval(() => void this.sampleSystem(), this.deps.config.monitor.system.sampleInterval);
+      this.sampleTimer.unref();
+    }
     this.logger.info({ checks: this.checks.map((c) => c.name) }, 'monitor started');
   }
 
   async stop(deadline: number): Promise<void> {
     clearInterval(this.maintenanceTimer);
+    clearInterval(this.sampleTimer);
+    this.system?.close();
     await this.scheduler.stop(deadline);
     for (const pool of [this.dispatcher, this.insecureDispatcher]) {
       await pool.close().catch((err: unknown) => this.logger.warn({ err }, 'check connection pool did not close cleanly'));
@@ -113,10 +123,26 @@ export class MonitorService implements Component {
   async maintain(): Promise<void> {
     const { rawRetention, rollupRetention } = this.deps.config.monitor.history;
     try {
-      const done = await this.history.maintain(this.deps.clock.now(), rawRetention, rollupRetention);
+      const now = this.deps.clock.now();
+      const done = await this.history.maintain(now, rawRetention, rollupRetention);
+      await this.deps.store.systemSamples.prune(now - rawRetention);
       if (done.rollups + done.prunedRaw + done.prunedRollups > 0) this.logger.debug(done, 'check history maintained');
     } catch (err) {
       this.logger.error({ err }, 'check history maintenance failed');
+    }
+  }
+
+  systemSamples(from: number, to: number, limit: number): Promise<SystemSample[]> {
+    return this.deps.store.systemSamples.range(from, to, limit);
+  }
+
+  /** Stores one system sample; logged, never thrown. */
+  async sampleSystem(): Promise<void> {
+    if (!this.system) return;
+    try {
+      await this.deps.store.systemSamples.append(await this.system.sample(this.deps.clock.now()));
+    } catch (err) {
+      this.logger.error({ err }, 'system sample could not be stored');
     }
   }
 

@@ -27,6 +27,22 @@ export interface CheckResult {
   value?: number;
 }
 
+/** One snapshot of the host and the Vigil process, kept as monitor history. */
+export interface SystemSample {
+  at: number;
+  /** Busy share of all CPUs since the previous sample (0-1). */
+  cpuUsage: number;
+  load1: number;
+  memoryAvailableBytes: number;
+  memoryTotalBytes: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** 99th percentile event-loop delay since the previous sample. */
+  eventLoopLagP99Ms: number;
+  /** Null where /proc is not available. */
+  openFds: number | null;
+}
+
 export type AlertState = 'pending' | 'firing' | 'resolved';
 export type Severity = 'info' | 'warning' | 'critical';
 

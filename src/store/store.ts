@@ -1,3 +1,4 @@
+import type { SystemSample } from './records.js';
 import type { AccessRecord, Alert, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
 import type { LoginLock, RefreshToken, SecurityEvent, Session, User } from './records.js';
 
@@ -10,6 +11,7 @@ export interface Store {
   readonly access: AccessRepository;
   readonly checks: CheckResultRepository;
   readonly checkHistory: CheckHistoryRepository;
+  readonly systemSamples: SystemSampleRepository;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
   readonly users: UserRepository;
@@ -84,6 +86,14 @@ export interface CheckHistoryRepository {
   rolledUpTo(): Promise<number | undefined>;
   /** Deletes raw results before `rawBefore` and rollups of hours before `rollupBefore`. */
   prune(rawBefore: number, rollupBefore: number): Promise<{ raw: number; rollups: number }>;
+}
+
+export interface SystemSampleRepository {
+  append(sample: SystemSample): Promise<void>;
+  /** Samples with `from <= at < to`, oldest first, at most `limit`. */
+  range(from: number, to: number, limit: number): Promise<SystemSample[]>;
+  /** Deletes samples older than `before`; returns how many. */
+  prune(before: number): Promise<number>;
 }
 
 export interface AlertRepository {

@@ -206,4 +206,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE api_keys ADD COLUMN last_used_ip TEXT;
   ALTER TABLE api_keys ADD COLUMN replaced_by TEXT;
   `,
+  // Monitor: one row per system sample (host and process), pruned with the raw check results.
+  `
+  CREATE TABLE system_samples (
+    at INTEGER PRIMARY KEY,
+    sample TEXT NOT NULL
+  );
+  `,
 ];

@@ -16,6 +16,7 @@ import type {
 } from '../store.js';
 import type { LoginThrottleRepository, RefreshTokenRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
 import { SqliteCheckHistory } from './check-history.js';
+import { SqliteSystemSamples } from './system-samples.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
 import { SqliteSecurityEvents } from './security-events.js';
@@ -80,6 +81,7 @@ export class SqliteStore implements Store {
   readonly access: AccessRepository;
   readonly checks: CheckResultRepository;
   readonly checkHistory: SqliteCheckHistory;
+  readonly systemSamples: SqliteSystemSamples;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
   readonly users: UserRepository;
@@ -95,6 +97,7 @@ export class SqliteStore implements Store {
     this.access = new SqliteAccess(db);
     this.checks = new SqliteChecks(db);
     this.checkHistory = new SqliteCheckHistory(db);
+    this.systemSamples = new SqliteSystemSamples(db);
     this.alerts = new SqliteAlerts(db);
     this.outbox = new SqliteOutbox(db);
     this.users = new SqliteUsers(db);
