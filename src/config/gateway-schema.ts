@@ -162,3 +162,11 @@ export function checkRouteTls(route: { upstreamTls?: { cert?: string | undefined
     ctx.addIssue({ code: 'custom', path: [...path, 'upstreamTls', tls.cert === undefined ? 'cert' : 'key'], message: 'set both `cert` and `key` for a client certificate' });
   }
 }
+
+export const listenerTls = z
+  .strictObject({
+    cert: filePath.describe('PEM certificate (chain) of the gateway listener.'),
+    key: filePath.describe('PEM private key of `cert`; must not be readable by group or others (mode 0600).'),
+  })
+  .optional()
+  .describe('Serve HTTPS instead of HTTP. Both files are watched and swapped in without a restart when they change.');

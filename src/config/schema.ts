@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkRouteTls, checkRouteUpstreams, gatewayLimits, routeHeaders, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
+import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
@@ -110,6 +110,7 @@ export const configSchema = z
         maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384).describe('Largest request header block accepted (431 beyond).'),
         limits: gatewayLimits,
         trustedProxies,
+        tls: listenerTls,
         routes: z.array(route).default([]).describe('Routes, matched by longest prefix.'),
       })
       .prefault({}),

@@ -125,7 +125,7 @@ export const ERROR_CATALOGUE = {
   },
   VGL_GATEWAY_TLS_FILE: {
     status: 500,
-    cause: 'A TLS file of the gateway (a route\'s `upstreamTls` CA, certificate or key) cannot be read, is not PEM, or is a private key readable by group or others.',
+    cause: 'A TLS file of the gateway (a route\'s `upstreamTls` CA, certificate or key, or the listener\'s `gateway.tls`) cannot be read, is not PEM (or the listener pair does not match), or is a private key readable by group or others.',
     fix: 'Check the path and the file; `chmod 600` the private key.',
   },
   VGL_GATEWAY_SHUTTING_DOWN: {

@@ -1,4 +1,8 @@
 import { createServer, ServerResponse as HttpServerResponse } from 'node:http';
+import type { ServerOptions } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpsServer } from 'node:https';
+import { readListenerTls, watchListenerTls } from './listener-tls.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
@@ -67,7 +71,10 @@ const REJECTION_HEADERS = {
 /** The data-plane listener: route, run the route's stages, forward, record. */
 export class GatewayServer implements Component {
   readonly name = 'gateway';
-  private readonly server: Server;
+  private readonly server: Server | HttpsServer;
+  /** True when the listener speaks HTTPS (sets the forwarded proto). */
+  private readonly tls: boolean;
+  private readonly stopWatchingTls: (() => void) | undefined;
   /** Routes, stages and upstreams; replaced as a whole by reload(). */
   private table: RouteTable;
   private readonly upstreamMetrics: UpstreamMetrics;
@@ -90,17 +97,24 @@ export class GatewayServer implements Component {
     // (a third of a line's cost, bench/README.md) is skipped for them; the value scrubber, which
     // catches keys and secrets inside the path, still runs on every line.
     this.accessLog = deps.logger.child({}, { redact: { paths: [], censor: REDACTED } });
-    this.server = createServer(
-      {
-        maxHeaderSize: gateway.maxHeaderBytes,
-        requestTimeout: gateway.limits.requestTimeout,
-        headersTimeout: gateway.limits.headersTimeout,
-        keepAliveTimeout: gateway.limits.keepAliveTimeout,
-        // How often node:http checks the two timeouts above (default 30 s, too coarse for them).
-        connectionsCheckingInterval: Math.max(100, Math.min(1000, gateway.limits.headersTimeout / 4)),
-      },
-      (req, res) => this.handle(req, res),
-    );
+    const listenerTls = gateway.tls ? readListenerTls(gateway.tls) : undefined;
+    const options: ServerOptions = {
+      maxHeaderSize: gateway.maxHeaderBytes,
+      requestTimeout: gateway.limits.requestTimeout,
+      headersTimeout: gateway.limits.headersTimeout,
+      keepAliveTimeout: gateway.limits.keepAliveTimeout,
+      // How often node:http checks the two timeouts above (default 30 s, too coarse for them).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, gateway.limits.headersTimeout / 4)),
+    };
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    if (listenerTls && gateway.tls) {
+      const server = createHttpsServer({ ...options, ...listenerTls }, onRequest);
+      this.stopWatchingTls = watchListenerTls(server, gateway.tls, deps.logger);
+      this.server = server;
+    } else {
+      this.server = createServer(options, onRequest);
+    }
+    this.tls = listenerTls !== undefined;
     if (gateway.limits.maxConnections > 0) this.server.maxConnections = gateway.limits.maxConnections;
     this.server.on('drop', () => this.deps.logger.warn({ code: 'VGL_GATEWAY_MAX_CONNECTIONS', limit: gateway.limits.maxConnections }, 'connection refused: gateway.limits.maxConnections reached'));
     // Expect: 100-continue is answered by the gateway only once the request passed its stages
@@ -125,6 +139,7 @@ export class GatewayServer implements Component {
   /** Stops accepting, lets in-flight requests (streams included) finish until the deadline, then cuts the rest. */
   async stop(deadline: number): Promise<void> {
     this.draining = true;
+    this.stopWatchingTls?.();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
@@ -222,7 +237,7 @@ export class GatewayServer implements Component {
       const trustedPeer = table.isTrustedProxy(state.clientIp);
       state.route = route;
       this.upstreamMetrics.inFlightDelta(route.name, 1);
-      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: false, key: null };
+      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null };
       state.ctx = ctx;
       for (const stage of stages) {
         const pending = stage(ctx);

@@ -54,7 +54,8 @@ describe('gateway hot reload', () => {
     await Promise.all(workers);
     assert.deepEqual(failures, []);
     const total = [...statuses.values()].reduce((x, y) => x + y, 0);
-    assert.ok(total > 100, `only ${total} requests ran`);
+    // Enough traffic that every reload lands among running requests (8 workers, 6 reloads).
+    assert.ok(total > 30, `only ${total} requests ran`);
     assert.deepEqual([...statuses.keys()].sort(), ['200 a', '200 b'], JSON.stringify(Object.fromEntries(statuses)));
     // The last reload pointed /r/ back at a, and /new/ exists now.
     assert.equal(await (await request(`${gatewayUrl}/r/x`)).body.text(), 'a');
