@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,8 +78,8 @@ const vigil = spawn(process.execPath, [...entry, 'start', '--config', configFile
 });
 children.push(vigil);
 
-const metrics = async () => (await fetch(`http://127.0.0.1:${consolePort}/metrics`)).text();
-const upstreamCount = async () => Number(await (await fetch(`http://127.0.0.1:${ports[0]}/count`)).text());
+const metrics = async () => (await request(`http://127.0.0.1:${consolePort}/metrics`)).body.text();
+const upstreamCount = async () => Number(await (await request(`http://127.0.0.1:${ports[0]}/count`)).body.text());
 const cpuTicks = () => {
   const fields = readFileSync(`/proc/${vigil.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]); // utime + stime (all threads)
