@@ -42,6 +42,7 @@ describe('vigil audit', () => {
     ]);
     assert.match(lines[0]?.actor ?? '', /^cli:/);
     assert.ok(!readFileSync(out, 'utf8').includes(CANARY));
+    assert.match(vigil(['audit', 'export', '--out', out]).stderr, /VGL_FILE_INVALID: cannot create .* EEXIST/, 'never overwrites');
     // Reorder two lines of the export: located.
     const text = readFileSync(out, 'utf8').trim().split('\n');
     const swapped = [text[0], text[2], text[1], ...text.slice(3)].join('\n');
