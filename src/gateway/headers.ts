@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { GatewayContext } from './context.js';
+import { upstreamTraceparent } from './trace-context.js';
 
 /**
  * Request headers never forwarded: hop-by-hop headers (RFC 9110 §7.6.1), the Host (set to the
@@ -9,7 +10,7 @@ import type { GatewayContext } from './context.js';
 export const DROP_REQUEST: readonly string[] = [
   'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
   'proxy-authorization', 'expect', 'host', 'x-request-id', 'x-correlation-id', 'x-forwarded-for',
-  'x-forwarded-host', 'x-forwarded-proto', 'forwarded',
+  'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'traceparent',
 ];
 /** Vigil's own credentials, which belong to the gateway and never reach the upstream. */
 export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'x-api-key'];
@@ -52,6 +53,7 @@ export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstre
   out.push(
     'host', upstreamHost,
     'x-request-id', ctx.requestId,
+    'traceparent', upstreamTraceparent(headers.traceparent),
     'x-forwarded-for', priorFor ? `${priorFor}, ${ctx.clientIp}` : ctx.clientIp,
     'x-forwarded-proto', forwardedProto,
   );

@@ -99,6 +99,21 @@ describe('gateway forwarding headers', () => {
     assert.match(JSON.stringify(access[1]), /api_key=\[REDACTED\]&other=\[REDACTED\]/);
   });
 
+  it('propagates W3C traceparent upstream: continues a valid trace with a new parent id, starts one otherwise', async () => {
+    const upstream = await headerUpstream();
+    const { gatewayUrl } = await startApp({ gateway: { routes: [{ name: 'r', prefix: '/r/', upstream: upstream.url, auth: 'none' }] } });
+    const incoming = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    for (const traceparent of [incoming, 'garbage', '00-00000000000000000000000000000000-00f067aa0ba902b7-01', undefined]) {
+      const res = await request(`${gatewayUrl}/r/x`, { headers: traceparent === undefined ? {} : { traceparent } });
+      await res.body.dump();
+    }
+    const sent = upstream.seen.map((h) => String(h.traceparent));
+    for (const value of sent) assert.match(value, /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/);
+    assert.match(sent[0] as string, /^00-4bf92f3577b34da6a3ce929d0e0e4736-(?!00f067aa0ba902b7)[0-9a-f]{16}-01$/, 'same trace, new parent id, flags kept');
+    for (const value of sent.slice(1)) assert.ok(!value.includes('4bf92f35') && !value.startsWith('00-00000000000000000000000000000000'), value);
+    assert.equal(new Set(sent.map((v) => v.split('-')[2])).size, 4, 'a fresh parent id per request');
+  });
+
   it('rejects hostile header rules and trusted-proxy entries at load, with their paths', () => {
     const config = {
       gateway: {
