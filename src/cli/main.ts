@@ -8,6 +8,7 @@ import { registerStart } from './start.js';
 import { registerSecrets } from './secrets.js';
 import { registerEnvAndDoctor } from './env.js';
 import { registerAudit } from './audit.js';
+import { registerReload } from './reload.js';
 
 const program = new Command('vigil')
   .description('Vigil: the security and operations layer for AI agent stacks')
@@ -25,5 +26,6 @@ registerEnvAndDoctor(program);
 registerUsers(program);
 registerSecrets(program);
 registerAudit(program);
+registerReload(program);
 
 await program.parseAsync(process.argv);

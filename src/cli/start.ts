@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { loadConfigWithSecrets } from '../vault/config-secrets.js';
 import { isVigilError } from '../core/errors.js';
 import { run } from './output.js';
+import { writePidFile } from './reload.js';
 
 /** Starts the app and stops it gracefully on SIGTERM/SIGINT; a second signal forces exit. */
 export async function runUntilSignal(loaded: LoadedConfig, onStarted?: (app: App) => Promise<void> | void, reread?: () => Promise<LoadedConfig>): Promise<void> {
@@ -12,6 +13,8 @@ export async function runUntilSignal(loaded: LoadedConfig, onStarted?: (app: App
     onBootstrapOwner: (username, password) => console.error(`\nFirst start: created user '${username}' with one-time password\n\n  ${password}\n\nIt is shown only now. Sign in and change it (POST /api/v1/auth/password).\n`),
   });
   await app.start();
+  const removePidFile = writePidFile(loaded, process.env);
+  process.once('exit', removePidFile);
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {

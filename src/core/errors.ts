@@ -128,6 +128,11 @@ export const ERROR_CATALOGUE = {
     cause: 'A TLS file of the gateway (a route\'s `upstreamTls` CA, certificate or key, or the listener\'s `gateway.tls`) cannot be read, is not PEM (or the listener pair does not match), or is a private key readable by group or others.',
     fix: 'Check the path and the file; `chmod 600` the private key.',
   },
+  VGL_RELOAD_NOT_RUNNING: {
+    status: 500,
+    cause: '`vigil reload` found no running Vigil for this data directory (no `vigil.pid`, or it names a process that is not Vigil).',
+    fix: 'Start Vigil with `vigil start`, or pass the same `--config` the running instance uses; or send SIGHUP to its pid yourself.',
+  },
   VGL_GATEWAY_SHUTTING_DOWN: {
     status: 503,
     cause: 'The gateway is draining for shutdown and takes no new requests.',

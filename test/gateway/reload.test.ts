@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,7 +62,7 @@ describe('gateway hot reload', () => {
     assert.equal(await (await request(`${gatewayUrl}/new/x`)).body.text(), 'b');
   });
 
-  it('`vigil start` reloads on SIGHUP; an invalid file is refused and the running routes stay', { timeout: 60_000 }, async () => {
+  it('`vigil reload` (SIGHUP) makes `vigil start` reload; an invalid file is refused and the running routes stay', { timeout: 60_000 }, async () => {
     const a = await named('a');
     const b = await named('b');
     const dir = tempDir();
@@ -89,9 +89,12 @@ describe('gateway hot reload', () => {
     const url = `http://127.0.0.1:${gatewayPort}/r/x`;
     assert.equal(await (await request(url)).body.text(), 'a');
 
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { encoding: 'utf8', timeout: 30_000 });
     let mark = out.length;
     writeFileSync(config, yaml(b.url));
-    vigil.kill('SIGHUP');
+    const reload = cli('reload', '--config', config);
+    assert.equal(reload.status, 0, reload.stderr);
+    assert.match(reload.stdout, new RegExp(`SIGHUP to pid ${vigil.pid}`));
     await waitFor('gateway routes reloaded', mark);
     assert.equal(await (await request(url)).body.text(), 'b');
 
@@ -106,5 +109,12 @@ describe('gateway hot reload', () => {
     vigil.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => (vigil.exitCode !== null ? resolve(vigil.exitCode) : vigil.on('exit', resolve)));
     assert.equal(code, 0, out);
+    assert.ok(!existsSync(join(dir, 'data', 'vigil.pid')), 'the pid file is removed on exit');
+    writeFileSync(config, yaml(a.url));
+    const notRunning = cli('reload', '--config', config);
+    assert.equal(notRunning.status, 1);
+    assert.match(notRunning.stderr, /error VGL_RELOAD_NOT_RUNNING: no running Vigil found/);
+    writeFileSync(join(dir, 'data', 'vigil.pid'), '999999999\n');
+    assert.match(cli('reload', '--config', config).stderr, /VGL_RELOAD_NOT_RUNNING: .*stale pid file/);
   });
 });
