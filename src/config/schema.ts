@@ -93,6 +93,15 @@ const identitySection = z
         keyRotation: duration.prefault('30d').describe('A new signing key is made this often; old keys verify until their tokens expire.'),
       })
       .prefault({}),
+    mfa: z
+      .strictObject({
+        requiredRoles: z
+          .array(name('role name'))
+          .default(['owner', 'admin', 'security-admin'])
+          .describe('Roles whose users must enrol TOTP before they can use the admin API (they may only enrol until then).'),
+        issuer: z.string().min(1).max(64).default('Vigil').describe('Issuer shown by authenticator apps next to the account.'),
+      })
+      .prefault({}),
     sessions: z
       .strictObject({
         idleTimeout: duration.prefault('30m').describe('A console session unused this long ends.'),

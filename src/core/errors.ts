@@ -198,6 +198,21 @@ export const ERROR_CATALOGUE = {
     cause: 'A JWT or refresh token is malformed, wrongly signed, expired, not yet valid, for another issuer or audience, of the wrong type, revoked or replayed.',
     fix: 'Log in again for a new token pair; a replayed refresh token has revoked its whole family.',
   },
+  VGL_MFA_REQUIRED: {
+    status: 401,
+    cause: 'The password was right, but the account uses TOTP and no valid second factor was given yet.',
+    fix: 'Send the 6-digit code from the authenticator (or a recovery code) to `POST /api/v1/auth/mfa/verify`, or as `code` to `/api/v1/auth/token`.',
+  },
+  VGL_MFA_INVALID: {
+    status: 401,
+    cause: 'The TOTP code is wrong, outside the ±30 s window, already used, or the recovery code is unknown or spent.',
+    fix: 'Wait for the next code and try again; failures count toward the account lockout.',
+  },
+  VGL_MFA_ENROLMENT_REQUIRED: {
+    status: 403,
+    cause: "The user's role requires TOTP (`identity.mfa.requiredRoles`) and the user has not enrolled.",
+    fix: 'Enrol with `POST /api/v1/auth/mfa/enrol`, then confirm a code with `POST /api/v1/auth/mfa/confirm`.',
+  },
   VGL_ROLE_UNKNOWN: {
     status: 400,
     cause: 'The role is neither built in nor defined under `identity.roles`.',

@@ -120,6 +120,8 @@ export interface Session {
   expiresAt: number;
   revokedAt: number | null;
   sourceIp: string;
+  /** The password was right but the second factor is still owed: only MFA verification is allowed. */
+  mfaPending?: boolean;
 }
 
 /** A temporary login lock on one subject (`account:<name>`, `ip:<address>`, `device:<id>`). */
@@ -160,4 +162,14 @@ export interface RefreshToken {
   expiresAt: number;
   usedAt: number | null;
   revokedAt: number | null;
+}
+
+/** A user's TOTP enrolment. The secret is sealed (AES-256-GCM) with a key that is not in the database. */
+export interface MfaEnrolment {
+  userId: string;
+  secretBox: string;
+  /** Null until the first code confirms the authenticator works. */
+  enabledAt: number | null;
+  /** The last accepted TOTP time step; a code of this step or earlier is a replay. */
+  lastStep: number;
 }

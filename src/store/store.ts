@@ -1,6 +1,6 @@
 import type { SystemSample } from './records.js';
 import type { AccessRecord, Alert, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
-import type { LoginLock, RefreshToken, SecurityEvent, Session, User } from './records.js';
+import type { LoginLock, MfaEnrolment, RefreshToken, SecurityEvent, Session, User } from './records.js';
 
 /**
  * The persistence boundary. Every method is async and speaks in records, never SQL, so that the
@@ -19,6 +19,7 @@ export interface Store {
   readonly loginThrottle: LoginThrottleRepository;
   readonly securityEvents: SecurityEventRepository;
   readonly refreshTokens: RefreshTokenRepository;
+  readonly mfa: MfaRepository;
   readonly secrets: SecretRepository;
   readonly audit: AuditRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
@@ -241,4 +242,17 @@ export interface RefreshTokenRepository {
   /** Revokes every token of the family; resolves to how many were live. */
   revokeFamily(familyId: string, at: number): Promise<number>;
   revokeForUser(userId: string, at: number): Promise<number>;
+}
+
+export interface MfaRepository {
+  get(userId: string): Promise<MfaEnrolment | undefined>;
+  /** Starts (or restarts) an enrolment: the new secret replaces any earlier one and its recovery codes. */
+  begin(enrolment: MfaEnrolment): Promise<void>;
+  enable(userId: string, at: number, recoveryCodeHashes: readonly string[]): Promise<void>;
+  /** Accepts a TOTP step only if it is later than the last one accepted; false for a replay. */
+  advanceStep(userId: string, step: number): Promise<boolean>;
+  /** Spends a recovery code; false when it is unknown or already used. */
+  useRecoveryCode(userId: string, codeHash: string, at: number): Promise<boolean>;
+  unusedRecoveryCodes(userId: string): Promise<number>;
+  remove(userId: string): Promise<void>;
 }

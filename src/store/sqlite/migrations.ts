@@ -213,4 +213,21 @@ export const MIGRATIONS: readonly string[] = [
     sample TEXT NOT NULL
   );
   `,
+  // Identity: TOTP enrolments (sealed secrets, last accepted step), hashed single-use recovery
+  // codes, and sessions that still owe their second factor.
+  `
+  CREATE TABLE user_mfa (
+    user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    secret_box TEXT NOT NULL,
+    enabled_at INTEGER,
+    last_step INTEGER NOT NULL DEFAULT -1
+  );
+  CREATE TABLE mfa_recovery_codes (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    used_at INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+  );
+  ALTER TABLE sessions ADD COLUMN mfa_pending INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -14,7 +14,7 @@ import type {
   AuditRepository,
   Store,
 } from '../store.js';
-import type { LoginThrottleRepository, RefreshTokenRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
+import type { LoginThrottleRepository, MfaRepository, RefreshTokenRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
 import { SqliteCheckHistory } from './check-history.js';
 import { SqliteSystemSamples } from './system-samples.js';
 import { MIGRATIONS } from './migrations.js';
@@ -22,6 +22,7 @@ import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js'
 import { SqliteSecurityEvents } from './security-events.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteRefreshTokens } from './refresh-tokens.js';
+import { SqliteMfa } from './mfa.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteSecrets } from './secrets.js';
 
@@ -89,6 +90,7 @@ export class SqliteStore implements Store {
   readonly loginThrottle: LoginThrottleRepository;
   readonly securityEvents: SecurityEventRepository;
   readonly refreshTokens: RefreshTokenRepository;
+  readonly mfa: MfaRepository;
   readonly secrets: SecretRepository;
   readonly audit: AuditRepository;
 
@@ -105,6 +107,7 @@ export class SqliteStore implements Store {
     this.loginThrottle = new SqliteLoginThrottle(db);
     this.securityEvents = new SqliteSecurityEvents(db);
     this.refreshTokens = new SqliteRefreshTokens(db);
+    this.mfa = new SqliteMfa(db);
     this.secrets = new SqliteSecrets(db);
     this.audit = new SqliteAudit(db);
   }
