@@ -134,6 +134,25 @@ export function registerUsers(program: Command): void {
     );
 
   users
+    .command('reset-mfa')
+    .description('turn TOTP off for a user who lost the authenticator and every recovery code; their sessions end')
+    .argument('<username>')
+    .option(...configOption)
+    .action((username: string, opts: { config?: string }) =>
+      run(() =>
+        withIdentity(opts.config, async (identity) => {
+          await auditedCli(identity, 'users.reset_mfa', username, async () => {
+            const user = await identity.users.get(username);
+            await identity.mfa.remove(user.id);
+            await identity.sessions.revokeAll(user.id, Date.now());
+            await identity.tokens.revokeForUser(user.id, Date.now());
+          });
+          console.log(`TOTP is off for ${username}; they enrol again at the next login`);
+        }),
+      ),
+    );
+
+  users
     .command('unlock')
     .description('lift a login lock on the account (the recovery path for a locked owner)')
     .argument('<username>')

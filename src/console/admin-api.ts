@@ -3,6 +3,7 @@ import type { Identity } from '../identity/index.js';
 import { installAdminErrors } from './admin-errors.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import { registerKeyRoutes } from './keys-routes.js';
+import { registerMfaRoutes } from './mfa-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { registerUserRoutes } from './users-routes.js';
 
@@ -14,5 +15,6 @@ export function registerIdentityApi(app: FastifyInstance, identity: Identity, no
     registerUserRoutes(scope, identity, now);
     registerKeyRoutes(scope, identity, now);
     registerTokenRoutes(scope, identity, now);
+    registerMfaRoutes(scope, identity, now);
   });
 }

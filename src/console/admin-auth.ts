@@ -6,9 +6,10 @@ import type { Session, User } from '../store/records.js';
 
 /**
  * What an admin route requires: a permission, `authenticated` (any signed-in user, also one who
- * must still change their one-time password), or `public` (login itself).
+ * must still change their one-time password or enrol MFA), `mfa` (the second login step, the only
+ * thing a session that still owes its second factor may do), or `public` (login itself).
  */
-export type RouteAccess = Permission | 'authenticated' | 'public';
+export type RouteAccess = Permission | 'authenticated' | 'public' | 'mfa';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -64,10 +65,17 @@ export function installAdminAuth(app: FastifyInstance, identity: Identity | unde
     const principal = identity && (await authenticate(identity, request, now()));
     if (!principal) return deny(reply, request, new VigilError('VGL_CONSOLE_UNAUTHENTICATED', 'sign in first: no valid console session'));
     request.principal = principal;
+    if (principal.session?.mfaPending === true) {
+      if (access === 'mfa') return;
+      return deny(reply, request, new VigilError('VGL_MFA_REQUIRED', 'finish signing in: send a TOTP or recovery code to POST /api/v1/auth/mfa/verify'));
+    }
     if (request.is404) return;
-    if (access === 'authenticated') return;
+    if (access === 'authenticated' || access === 'mfa') return;
     if (principal.user.mustChangePassword) {
       return deny(reply, request, new VigilError('VGL_PASSWORD_CHANGE_REQUIRED', 'change the one-time password first (POST /api/v1/auth/password)'));
+    }
+    if (identity.mfa.required(principal.user.role) && !(await identity.mfa.enabled(principal.user.id))) {
+      return deny(reply, request, new VigilError('VGL_MFA_ENROLMENT_REQUIRED', `role '${principal.user.role}' requires TOTP: enrol with POST /api/v1/auth/mfa/enrol`));
     }
     if (access === undefined) return deny(reply, request, new VigilError('VGL_CONSOLE_FORBIDDEN', 'this route declares no permission, so it is refused'));
     if (!identity.roles.can(principal.user.role, access)) {

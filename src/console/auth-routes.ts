@@ -3,6 +3,7 @@ import { VigilError } from '../core/errors.js';
 import type { Identity } from '../identity/index.js';
 import { verifyPassword } from '../identity/passwords.js';
 import { SessionService } from '../identity/sessions.js';
+import { accountSubject } from '../identity/lockout.js';
 import { publicUser } from '../identity/users.js';
 import type { User } from '../store/records.js';
 import { audited } from './admin-errors.js';
@@ -31,9 +32,13 @@ export function registerAuthRoutes(scope: FastifyInstance, identity: Identity, n
       const user = await audited(identity, request, { action: 'users.login', target: username }, now, () =>
         identity.login.login({ username, password, sourceIp: request.ip, requestId: request.id, now: now() }),
       );
-      // A fresh token at every login: a session ID planted before login is never promoted.
-      reply.header('set-cookie', await newSessionCookie(identity, user, request, now()));
-      return { user: publicUser(user), permissions: identity.roles.permissions(user.role), passwordChangeRequired: user.mustChangePassword };
+      // A fresh token at every login: a session ID planted before login is never promoted. With
+      // TOTP on, this session can do nothing but present the second factor.
+      const mfaRequired = await identity.mfa.enabled(user.id);
+      reply.header('set-cookie', await newSessionCookie(identity, user, request, now(), mfaRequired));
+      if (mfaRequired) return { mfaRequired: true };
+      await identity.throttle.recordSuccess(accountSubject(user.username));
+      return { user: publicUser(user), permissions: identity.roles.permissions(user.role), passwordChangeRequired: user.mustChangePassword, mfaRequired: false };
     },
   );
 
@@ -86,8 +91,8 @@ export function registerAuthRoutes(scope: FastifyInstance, identity: Identity, n
   );
 }
 
-async function newSessionCookie(identity: Identity, user: User, request: FastifyRequest, at: number): Promise<string> {
-  const { token } = await identity.sessions.create(user, request.ip, at);
+export async function newSessionCookie(identity: Identity, user: User, request: FastifyRequest, at: number, mfaPending = false): Promise<string> {
+  const { token } = await identity.sessions.create(user, request.ip, at, { mfaPending });
   return identity.sessions.cookie(token);
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { ApiKeyService } from './api-keys.js';
 import { LoginThrottle } from './lockout.js';
 import { LoginService } from './login.js';
+import { MfaService } from './mfa.js';
 import { RoleTable } from './rbac.js';
 import { SecurityEventRecorder } from './security-events.js';
 import { SessionService } from './sessions.js';
@@ -26,6 +27,7 @@ export class Identity {
   readonly events: SecurityEventRecorder;
   readonly signingKeys: SigningKeys;
   readonly tokens: TokenService;
+  readonly mfa: MfaService;
   private rotationTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -45,6 +47,7 @@ export class Identity {
     const { tokens } = config;
     // A retired key verifies for as long as the longest token it may have signed.
     this.signingKeys = new SigningKeys(dataDir, { algorithm: tokens.algorithm, rotation: tokens.keyRotation, retention: Math.max(tokens.accessTtl, tokens.refreshTtl) });
+    this.mfa = new MfaService(store.mfa, dataDir, config.mfa);
     this.tokens = new TokenService(this.signingKeys, store.refreshTokens, store.users, this.events, tokens);
   }
 

@@ -55,7 +55,8 @@ export class LoginService {
       if (ipLock) await this.locked(attempt, 'auth.ip_locked', 'high', ipLock.lockedUntil, ipLock.level);
       throw new VigilError('VGL_LOGIN_FAILED', FAILED);
     }
-    await this.throttle.recordSuccess(subjects[0] as string);
+    // The account's failure count is cleared by the caller once every factor has passed: a right
+    // password alone must not wipe out failed second-factor attempts.
     return user;
   }
 

@@ -33,7 +33,8 @@ export class SessionService {
     readonly policy: SessionPolicy,
   ) {}
 
-  async create(user: User, sourceIp: string, now: number): Promise<{ token: string; session: Session }> {
+  /** `mfaPending`: the password was right but the second factor is still owed. */
+  async create(user: User, sourceIp: string, now: number, options: { mfaPending?: boolean } = {}): Promise<{ token: string; session: Session }> {
     const token = randomBytes(32).toString('base64url');
     const session: Session = {
       tokenHash: hashToken(token),
@@ -43,6 +44,7 @@ export class SessionService {
       expiresAt: now + this.policy.absoluteTimeout,
       revokedAt: null,
       sourceIp,
+      mfaPending: options.mfaPending === true,
     };
     await this.repo.insert(session);
     return { token, session };

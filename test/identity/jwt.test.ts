@@ -19,7 +19,7 @@ const parts = (token: string): [Record<string, unknown>, Record<string, unknown>
 
 async function setup(): Promise<Ctx & { pair: Pair; users: (token: string) => Promise<{ statusCode: number; body: string }> }> {
   const ctx = await startIdentityApp();
-  await addUser(ctx.app, 'tok', 'admin', ctx.clock.now());
+  await addUser(ctx.app, 'tok', 'viewer', ctx.clock.now());
   const res = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/token', payload: { username: 'tok', password: STRONG } });
   assert.equal(res.statusCode, 200, res.body);
   const users = (token: string) => ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { authorization: `Bearer ${token}` } });
@@ -165,7 +165,7 @@ describe('refresh tokens', () => {
     await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { authorization: `Bearer ${fresh.accessToken}` } });
     assert.equal((await refresh(fresh.refreshToken)).statusCode, 401, 'logout everywhere');
     const third = JSON.parse((await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/token', payload: { username: 'tok', password: STRONG } })).body) as Pair;
-    await ctx.app.identity.users.setRole('tok', 'viewer', ctx.clock.now());
+    await ctx.app.identity.users.setRole('tok', 'operator', ctx.clock.now());
     assert.equal((await refresh(third.refreshToken)).statusCode, 401, 'privilege change');
     const malformed = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: 'x'.repeat(9000) } });
     assert.equal(errorCode(malformed.body), 'VGL_CONSOLE_BAD_REQUEST');

@@ -70,7 +70,7 @@ describe('admin API allow/deny matrix', () => {
         });
         const denied = res.statusCode === 403 && errorCode(res.body) === 'VGL_CONSOLE_FORBIDDEN';
         const permission: RouteAccess | undefined = route.permission;
-        const expected: boolean = permission === 'authenticated' || (permission !== 'public' && roles.can(role, permission));
+        const expected: boolean = permission === 'authenticated' || permission === 'mfa' || (permission !== 'public' && roles.can(role, permission));
         assert.equal(!denied, expected, `${role} on ${route.method} ${url} (${route.permission}): ${res.statusCode} ${res.body}`);
         assert.notEqual(res.statusCode, 401, `${role} on ${route.method} ${url}`);
       }

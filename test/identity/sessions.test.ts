@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { generate } from 'otplib';
 import { addUser, errorCode, STRONG, startIdentityApp } from './support.js';
 
 type App = Awaited<ReturnType<typeof startIdentityApp>>['app'];
@@ -98,8 +99,19 @@ describe('console sessions', () => {
     assert.equal(changed.statusCode, 200, changed.body);
     assert.equal((await me(app, s.cookie)).statusCode, 401, 'the old session ended with the change');
     const renewed = String(changed.headers['set-cookie']).split(';')[0] as string;
-    const users = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: renewed } });
+    // The owner role requires TOTP: until it is set up, enrolment is all this session may do.
+    const beforeMfa = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: renewed } });
+    assert.equal(errorCode(beforeMfa.body), 'VGL_MFA_ENROLMENT_REQUIRED');
+    const enrol = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/enrol', headers: { cookie: renewed } });
+    const { secret, otpauthUri } = JSON.parse(enrol.body) as { secret: string; otpauthUri: string };
+    assert.match(otpauthUri, /^otpauth:\/\/totp\/Vigil:owner\?.*secret=/);
+    const confirm = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/confirm', headers: { cookie: renewed }, payload: { code: await generate({ secret, epoch: Math.floor(Date.UTC(2026, 0, 1) / 1000) }) } });
+    assert.equal(confirm.statusCode, 200, confirm.body);
+    assert.equal((JSON.parse(confirm.body) as { recoveryCodes: string[] }).recoveryCodes.length, 10);
+    const full = String(confirm.headers['set-cookie']).split(';')[0] as string;
+    const users = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: full } });
     assert.equal(users.statusCode, 200);
+    assert.ok(!log.text.includes(secret), 'the TOTP secret never reaches the log');
     assert.ok(!log.text.includes(STRONG));
   });
 });

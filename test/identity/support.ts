@@ -1,4 +1,5 @@
 import { after } from 'node:test';
+import { generate } from 'otplib';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { User } from '../../src/store/records.js';
@@ -29,9 +30,17 @@ export async function startIdentityApp(extra: Record<string, unknown> = {}): Pro
 
 export const STRONG = 'violet-harbour-quantum-7-lantern';
 
-/** A user with a strong password, created through the real service. */
-export function addUser(app: App, username: string, role: string, now: number): Promise<User> {
-  return app.identity.users.create({ username, role, password: STRONG, now });
+/**
+ * A user with a strong password, created through the real service; a user whose role requires
+ * MFA is enrolled with a real TOTP code (so their sessions from `sessionCookie` are usable).
+ */
+export async function addUser(app: App, username: string, role: string, now: number): Promise<User> {
+  const user = await app.identity.users.create({ username, role, password: STRONG, now });
+  if (app.identity.mfa.required(role)) {
+    const { secret } = await app.identity.mfa.enrol(user);
+    await app.identity.mfa.confirm(user, await generate({ secret, epoch: Math.floor(now / 1000) }), now);
+  }
+  return user;
 }
 
 /** A session cookie for the user, as the login route would set it. */

@@ -52,6 +52,8 @@ describe('vigil users', () => {
     assert.equal(reset.status, 0, reset.stderr);
     assert.notEqual(reset.stdout.trim(), oneTime);
     assert.equal(vigil(['users', 'unlock', 'bob', '--config', config]).status, 0);
+    assert.equal(vigil(['users', 'reset-mfa', 'bob', '--config', config]).status, 0);
+    assert.match(vigil(['users', 'reset-mfa', 'ghost', '--config', config]).stderr, /VGL_USER_NOT_FOUND/);
     assert.equal(vigil(['users', 'disable', 'bob', '--config', config]).status, 0);
     const after = JSON.parse(vigil(['users', 'list', '--json', '--config', config]).stdout) as { username: string; role: string; disabled: boolean }[];
     assert.deepEqual(after.map((u) => [u.username, u.role, u.disabled]), [['alice', 'admin', false], ['bob', 'auditor', true]]);

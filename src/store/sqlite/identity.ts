@@ -94,8 +94,8 @@ export class SqliteSessions implements SessionRepository {
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare(
-      `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, source_ip)
-       VALUES (@tokenHash, @userId, @createdAt, @lastSeenAt, @expiresAt, @revokedAt, @sourceIp)`,
+      `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, revoked_at, source_ip, mfa_pending)
+       VALUES (@tokenHash, @userId, @createdAt, @lastSeenAt, @expiresAt, @revokedAt, @sourceIp, @mfaPending)`,
     );
     this.getStmt = db.prepare('SELECT * FROM sessions WHERE token_hash = ?');
     this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE token_hash = ?');
@@ -106,7 +106,7 @@ export class SqliteSessions implements SessionRepository {
 
   insert(session: Session): Promise<void> {
     return guarded('session insert', () => {
-      this.insertStmt.run(session);
+      this.insertStmt.run({ ...session, mfaPending: session.mfaPending === true ? 1 : 0 });
     });
   }
 
@@ -122,6 +122,7 @@ export class SqliteSessions implements SessionRepository {
           expiresAt: row.expires_at as number,
           revokedAt: (row.revoked_at as number | null) ?? null,
           sourceIp: row.source_ip as string,
+          mfaPending: row.mfa_pending === 1,
         }
       );
     });
