@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError } from '../core/errors.js';
+import { LoginLockedError } from '../identity/index.js';
 import type { Identity } from '../identity/index.js';
 import { verifyPassword } from '../identity/passwords.js';
 import { SessionService } from '../identity/sessions.js';
@@ -78,7 +79,12 @@ export function registerAuthRoutes(scope: FastifyInstance, identity: Identity, n
     async (request, reply) => {
       const { user } = principalOf(request);
       const changed = await audited(identity, request, { action: 'users.change_password', target: user.username }, now, async () => {
+        // Guessing the current password through a stolen session counts toward the same lock as logins.
+        const subject = accountSubject(user.username);
+        const lockedUntil = await identity.throttle.lockedUntil([subject], now());
+        if (lockedUntil !== undefined) throw new LoginLockedError(Math.max(1, Math.ceil((lockedUntil - now()) / 1000)));
         if (!(await verifyPassword(user.passwordHash, request.body.currentPassword))) {
+          await identity.throttle.recordFailure(subject, identity.throttle.accountLimit(), now());
           throw new VigilError('VGL_LOGIN_FAILED', 'the current password is wrong');
         }
         if (request.body.currentPassword === request.body.newPassword) throw new VigilError('VGL_PASSWORD_WEAK', 'the new password must differ from the current one');

@@ -20,6 +20,18 @@ function withoutRequestId(body: string): unknown {
 }
 
 describe('login lockout', () => {
+  it('counts wrong current passwords on the password-change route toward the same lock', async () => {
+    const { app, clock, login } = await setup();
+    await addUser(app, 'pat', 'viewer', clock.now());
+    const cookie = String((await login('pat', STRONG)).headers['set-cookie']).split(';')[0] as string;
+    const change = (currentPassword: string) =>
+      app.console.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { cookie }, payload: { currentPassword, newPassword: 'amber-glacier-orchestra-42-tide' } });
+    for (let i = 0; i < 5; i++) assert.equal(errorCode((await change(`guess-number-${i}`)).body), 'VGL_LOGIN_FAILED');
+    const locked = await change(STRONG);
+    assert.equal(locked.statusCode, 429);
+    assert.equal(errorCode(locked.body), 'VGL_LOGIN_LOCKED');
+  });
+
   it('locks an account after 5 failures, doubles the lock on repeat, and lets the user in once it ends', async () => {
     const { app, clock, login } = await setup();
     await addUser(app, 'alice', 'viewer', clock.now());
