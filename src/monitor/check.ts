@@ -28,6 +28,26 @@ export interface Check {
   run(signal: AbortSignal): Promise<CheckOutcome>;
 }
 
+/**
+ * The schedule every check reads from its config once; subclasses add only what they measure.
+ */
+export abstract class ConfiguredCheck<T extends CheckType> implements Check {
+  abstract readonly type: T;
+  readonly name: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly readiness: boolean;
+
+  constructor(protected readonly config: Extract<CheckConfig, { type: T }>) {
+    this.name = config.name;
+    this.intervalMs = config.interval;
+    this.timeoutMs = config.timeout;
+    this.readiness = config.readiness;
+  }
+
+  abstract run(signal: AbortSignal): Promise<CheckOutcome>;
+}
+
 /** What a check may share with its siblings; the monitor owns and closes them. */
 export interface CheckDeps {
   /** HTTP connection pool that verifies TLS certificates. */

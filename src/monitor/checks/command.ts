@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { codeOf, down, judge } from '../outcome.js';
 
 type CommandConfig = Extract<CheckConfig, { type: 'command' }>;
@@ -15,18 +16,11 @@ const KILL_GRACE_MS = 500;
  * away (the child never blocks on a full pipe, and a flood cannot grow memory). At the timeout or
  * on cancel the whole process group gets SIGTERM, then SIGKILL.
  */
-export class CommandCheck implements Check {
+export class CommandCheck extends ConfiguredCheck<'command'> {
   readonly type = 'command';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: CommandConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: CommandConfig) {
+    super(config);
   }
 
   run(signal: AbortSignal): Promise<CheckOutcome> {

@@ -1,7 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { codeOf, down, judge } from '../outcome.js';
 
 type DiskConfig = Extract<CheckConfig, { type: 'disk' }>;
@@ -10,18 +11,11 @@ type DiskConfig = Extract<CheckConfig, { type: 'disk' }>;
  * Free space of the file system holding `path`, as an unprivileged process sees it (blocks
  * reserved for root do not count). The free percentage is the result's value.
  */
-export class DiskCheck implements Check {
+export class DiskCheck extends ConfiguredCheck<'disk'> {
   readonly type = 'disk';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: DiskConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: DiskConfig) {
+    super(config);
   }
 
   async run(): Promise<CheckOutcome> {

@@ -1,7 +1,8 @@
 import { Resolver } from 'node:dns/promises';
 import { performance } from 'node:perf_hooks';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { codeOf, down, judge } from '../outcome.js';
 
 type DnsConfig = Extract<CheckConfig, { type: 'dns' }>;
@@ -21,18 +22,11 @@ const FAILURES: Record<string, string> = {
  * answer containing every `expect` entry. Answers are the result's `[RECORDS]`, as text
  * (MX as `priority exchange`, TXT chunks joined).
  */
-export class DnsCheck implements Check {
+export class DnsCheck extends ConfiguredCheck<'dns'> {
   readonly type = 'dns';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: DnsConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: DnsConfig) {
+    super(config);
   }
 
   async run(signal: AbortSignal): Promise<CheckOutcome> {

@@ -3,7 +3,8 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { codeOf, down, judge } from '../outcome.js';
 
 type FilesystemConfig = Extract<CheckConfig, { type: 'filesystem' }>;
@@ -13,18 +14,11 @@ type FilesystemConfig = Extract<CheckConfig, { type: 'filesystem' }>;
  * deletes it: catches read-only remounts, full disks and broken network mounts that a free-space
  * figure does not. The file is created exclusively (never follows or overwrites an existing one).
  */
-export class FilesystemCheck implements Check {
+export class FilesystemCheck extends ConfiguredCheck<'filesystem'> {
   readonly type = 'filesystem';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: FilesystemConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: FilesystemConfig) {
+    super(config);
   }
 
   async run(): Promise<CheckOutcome> {

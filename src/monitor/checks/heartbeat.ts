@@ -1,6 +1,7 @@
 import type { CheckConfig } from '../../config/schema.js';
 import { formatDuration } from '../../core/duration.js';
-import type { Check, CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
 
 type HeartbeatConfig = Extract<CheckConfig, { type: 'heartbeat' }>;
 
@@ -9,19 +10,12 @@ type HeartbeatConfig = Extract<CheckConfig, { type: 'heartbeat' }>;
  * check is down when no ping has arrived for `grace`. Before the first ping, the grace runs from
  * when Vigil started, so a job that never calls in is noticed too.
  */
-export class HeartbeatCheck implements Check {
+export class HeartbeatCheck extends ConfiguredCheck<'heartbeat'> {
   readonly type = 'heartbeat';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
   private readonly since: number;
 
-  constructor(private readonly config: HeartbeatConfig, private readonly deps: CheckDeps) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: HeartbeatConfig, private readonly deps: CheckDeps) {
+    super(config);
     this.since = deps.now();
     deps.heartbeats.register(config.name, config.token);
   }

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { interceptors, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { HttpCheckConfig } from '../../config/schema.js';
-import type { Check, CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
 import { describeRequestFailure, splitUrlCredentials } from '../http-request.js';
 import { down, judge } from '../outcome.js';
 
@@ -77,19 +78,12 @@ export function isResponse(value: HttpResponseSeen | CheckOutcome): value is Htt
  * Up when the status is in `expectStatus` and every condition holds (`[STATUS]`, `[BODY]`,
  * `[BODY].json.path`, `[RESPONSE_TIME]`).
  */
-export class HttpCheck implements Check {
+export class HttpCheck extends ConfiguredCheck<'http'> {
   readonly type = 'http';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
   private readonly probe: HttpProbe;
 
-  constructor(private readonly config: HttpCheckConfig, deps: CheckDeps) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: HttpCheckConfig, deps: CheckDeps) {
+    super(config);
     this.probe = new HttpProbe(config, deps, config.followRedirects ? config.maxRedirects : 0);
   }
 

@@ -1,5 +1,6 @@
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
 import { valueAt } from '../conditions.js';
 import { down, judge } from '../outcome.js';
 import { HttpProbe, isResponse } from './http.js';
@@ -12,20 +13,13 @@ type JsonMetricConfig = Extract<CheckConfig, { type: 'json-metric' }>;
  * decide up or down. A non-2xx status, a body that is not JSON, a missing path or a value that is
  * not a number is down with that reason.
  */
-export class JsonMetricCheck implements Check {
+export class JsonMetricCheck extends ConfiguredCheck<'json-metric'> {
   readonly type = 'json-metric';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
   private readonly probe: HttpProbe;
   private readonly pathText: string;
 
-  constructor(private readonly config: JsonMetricConfig, deps: CheckDeps) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: JsonMetricConfig, deps: CheckDeps) {
+    super(config);
     this.probe = new HttpProbe(config, deps);
     this.pathText = config.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
   }

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { describeRequestFailure } from '../http-request.js';
 import { down, judge } from '../outcome.js';
 
@@ -15,18 +16,11 @@ const PROBE_TABLE = 'vigil_monitor_probe';
  * the check is about whether a new client can get in. Details carry the PostgreSQL error code
  * (SQLSTATE), never the URL or the server's message (which can quote the user name).
  */
-export class PostgresCheck implements Check {
+export class PostgresCheck extends ConfiguredCheck<'postgres'> {
   readonly type = 'postgres';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: PostgresConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: PostgresConfig) {
+    super(config);
   }
 
   async run(signal: AbortSignal): Promise<CheckOutcome> {

@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { codeOf, down, judge } from '../outcome.js';
 import { formatBytes } from './disk.js';
 
@@ -12,18 +13,11 @@ type ProcessConfig = Extract<CheckConfig, { type: 'process' }>;
  * alive, and its resident memory is under `maxRss`. Reads /proc, so Linux only; the RSS in bytes
  * is the result's value.
  */
-export class ProcessCheck implements Check {
+export class ProcessCheck extends ConfiguredCheck<'process'> {
   readonly type = 'process';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: ProcessConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: ProcessConfig) {
+    super(config);
   }
 
   async run(): Promise<CheckOutcome> {

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { describeRequestFailure } from '../http-request.js';
 import { down, judge } from '../outcome.js';
 
@@ -15,18 +16,11 @@ const PROBE_TTL_SECONDS = 60;
  * run without retries or an offline queue, so a dead server fails the run at once instead of
  * queueing commands. Details carry the error code or the Redis error kind, never the URL.
  */
-export class RedisCheck implements Check {
+export class RedisCheck extends ConfiguredCheck<'redis'> {
   readonly type = 'redis';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: RedisConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: RedisConfig) {
+    super(config);
   }
 
   async run(signal: AbortSignal): Promise<CheckOutcome> {

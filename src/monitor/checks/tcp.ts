@@ -1,25 +1,19 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { CheckConfig } from '../../config/schema.js';
-import type { Check, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckFactory, CheckOutcome } from '../check.js';
 import { describeRequestFailure } from '../http-request.js';
 import { down, judge } from '../outcome.js';
 
 type TcpConfig = Extract<CheckConfig, { type: 'tcp' }>;
 
 /** Up when a TCP connection to host:port opens within the timeout; latency is the connect time. */
-export class TcpCheck implements Check {
+export class TcpCheck extends ConfiguredCheck<'tcp'> {
   readonly type = 'tcp';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
 
-  constructor(private readonly config: TcpConfig) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: TcpConfig) {
+    super(config);
   }
 
   run(signal: AbortSignal): Promise<CheckOutcome> {

@@ -4,7 +4,8 @@ import { checkServerIdentity, connect, rootCertificates } from 'node:tls';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { CheckConfig } from '../../config/schema.js';
 import { formatDuration } from '../../core/duration.js';
-import type { Check, CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
+import { ConfiguredCheck } from '../check.js';
+import type { CheckDeps, CheckFactory, CheckOutcome } from '../check.js';
 import { describeRequestFailure } from '../http-request.js';
 import { down, judge } from '../outcome.js';
 
@@ -17,20 +18,13 @@ const DAY = 86_400_000;
  * below `critical` is down, below `warning` is up with a warning detail. The seconds to expiry are
  * the result's value (`vigil_tls_cert_expiry_seconds`), so alert rules can watch the trend.
  */
-export class TlsCheck implements Check {
+export class TlsCheck extends ConfiguredCheck<'tls'> {
   readonly type = 'tls';
-  readonly name: string;
-  readonly intervalMs: number;
-  readonly timeoutMs: number;
-  readonly readiness: boolean;
   private readonly serverName: string;
   private readonly ca: string[] | undefined;
 
-  constructor(private readonly config: TlsConfig, private readonly deps: CheckDeps) {
-    this.name = config.name;
-    this.intervalMs = config.interval;
-    this.timeoutMs = config.timeout;
-    this.readiness = config.readiness;
+  constructor(config: TlsConfig, private readonly deps: CheckDeps) {
+    super(config);
     this.serverName = config.serverName ?? config.host;
     // Read once at start: a missing CA file is a start-up problem, not a recurring check failure.
     this.ca = config.caFile === undefined ? undefined : [...rootCertificates, readFileSync(config.caFile, 'utf8')];

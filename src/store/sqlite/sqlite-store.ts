@@ -17,6 +17,7 @@ import type {
 import type { LoginThrottleRepository, MfaRepository, RefreshTokenRepository, SecurityEventRepository, SessionRepository, UserRepository } from '../store.js';
 import { SqliteCheckHistory } from './check-history.js';
 import { SqliteSystemSamples } from './system-samples.js';
+import { guarded } from './guarded.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
 import { SqliteSecurityEvents } from './security-events.js';
@@ -65,15 +66,6 @@ function migrate(db: Database.Database): void {
       db.close();
       throw new VigilError('VGL_STORE_MIGRATION', `migration to schema version ${version + 1} failed: ${(err as Error).message}`, { cause: err });
     }
-  }
-}
-
-/** Runs a synchronous SQLite call and turns driver errors into coded store errors. */
-function guarded<T>(what: string, fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(new VigilError('VGL_STORE_FAILED', `${what} failed: ${(err as Error).message}`, { cause: err }));
   }
 }
 
