@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { parseCondition, parseJsonPath } from '../monitor/conditions.js';
@@ -93,13 +94,28 @@ const tcpCheck = z.strictObject({
   conditions: conditions(['RESPONSE_TIME']),
 });
 
+/** Checked at load so that `vigil config check` reports it, not only the first start. */
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const tlsCheck = z.strictObject({
   ...common,
   type: z.literal('tls').describe('Check type.'),
   host,
   port: port.default(443).describe('TLS port.'),
   serverName: z.string().regex(HOSTNAME, 'must be a host name').optional().describe('Name sent in SNI and matched against the certificate; default `host`.'),
-  caFile: z.string().min(1).optional().describe('PEM file of extra CA certificates to trust (an internal CA), besides the system ones.'),
+  caFile: z
+    .string()
+    .min(1)
+    .refine(readable, 'file cannot be read')
+    .optional()
+    .describe('PEM file of extra CA certificates to trust (an internal CA), besides the system ones.'),
   warning: duration.prefault('30d').describe('Less time than this to expiry: the check stays up with a warning detail.'),
   critical: duration.prefault('7d').describe('Less time than this to expiry: the check is down.'),
   conditions: conditions(['CERTIFICATE_EXPIRATION', 'RESPONSE_TIME']),

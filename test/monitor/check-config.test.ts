@@ -87,6 +87,7 @@ monitor:
     - { name: e, type: http, url: "http://x/", interval: 1s, timeout: 5s }
     - { name: f, type: heartbeat, token: short, grace: 1m }
     - { name: g, type: command, command: "x", maxOutput: 10 }
+    - { name: h, type: tls, host: example.com, caFile: /nonexistent/ca.pem }
 `);
     const text = found.join('\n');
     assert.match(text, /monitor\.checks\[0\]\.critical:\d+: critical must not exceed warning/);
@@ -96,5 +97,6 @@ monitor:
     assert.match(text, /monitor\.checks\[4\]\.timeout:\d+: timeout must not exceed interval/);
     assert.match(text, /monitor\.checks\[5\]\.token:\d+: must be at least 16 characters/);
     assert.match(text, /monitor\.checks\[6\]\.maxOutput/);
+    assert.match(text, /monitor\.checks\[7\]\.caFile:\d+: file cannot be read/);
   });
 });

@@ -88,8 +88,8 @@ describe('tls check', () => {
     assert.ok(Date.now() - started < 1500);
   });
 
-  it('fails at start, with a coded error, when caFile cannot be read', () => {
-    assert.throws(() => tls(443, { caFile: '/nonexistent/ca.pem' }), /ENOENT/);
+  it('refuses a caFile that cannot be read when the config loads', () => {
+    assert.throws(() => tls(443, { caFile: '/nonexistent/ca.pem' }), /caFile \(line \d+\): file cannot be read \[VGL_CONFIG_INVALID\]/);
   });
 });
 
