@@ -1,29 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { tempDir } from '../support/helpers.js';
+import { cliWorkspace } from '../support/cli.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const CANARY = 'canary-cli-secret-31f9-NEVER-PRINT';
 
-function setup() {
-  const dir = tempDir();
-  const dataDir = join(dir, 'data');
-  const config = join(dir, 'vigil.yaml');
-  writeFileSync(config, `store: { dataDir: "${dataDir}" }\n`);
-  const vigil = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 60_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  return { dir, dataDir, vigil };
-}
 
 describe('vigil audit', () => {
   it('records key and secret actions; verify passes, then locates tampering; export round-trips', () => {
-    const { dir, dataDir, vigil } = setup();
+    const { dir, dataDir, vigil } = cliWorkspace();
     const created = vigil(['keys', 'create', '--name', 'agent', '--json']);
     assert.equal(created.status, 0, created.stderr);
     const key = JSON.parse(created.stdout) as { id: string };

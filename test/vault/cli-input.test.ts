@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../support/helpers.js';
+import { cliWorkspace } from '../support/cli.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
-function setup() {
-  const dir = tempDir();
-  const dataDir = join(dir, 'data');
-  const config = join(dir, 'vigil.yaml');
-  writeFileSync(config, `store: { dataDir: "${dataDir}" }\n`);
-  const vigil = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 60_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  return { dir, dataDir, vigil };
-}
 
 describe('vigil secrets: bad input', () => {
   it('never takes a value from argv, and answers bad input with coded errors', () => {
-    const { dir, vigil } = setup();
+    const { dir, vigil } = cliWorkspace();
     const extra = vigil(['secrets', 'set', 'NAME', 'the-value-on-argv']);
     assert.equal(extra.status, 2, 'an extra argument is a usage error');
     assert.match(extra.stderr, /too many arguments/);

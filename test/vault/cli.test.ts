@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { tempDir } from '../support/helpers.js';
+import { cliWorkspace } from '../support/cli.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const CANARY = 'canary-cli-secret-31f9-NEVER-PRINT';
 
-function setup() {
-  const dir = tempDir();
-  const dataDir = join(dir, 'data');
-  const config = join(dir, 'vigil.yaml');
-  writeFileSync(config, `store: { dataDir: "${dataDir}" }\n`);
-  const vigil = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8', input: input ?? '', timeout: 60_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  return { dir, dataDir, vigil };
-}
 
 describe('vigil secrets', () => {
   it('sets from stdin and --file, hides values unless --reveal, rolls back, deletes', () => {
-    const { dir, dataDir, vigil } = setup();
+    const { dir, dataDir, vigil } = cliWorkspace();
     const set = vigil(['secrets', 'set', 'OPENAI_KEY'], `${CANARY}\n`);
     assert.equal(set.status, 0, set.stderr);
     assert.match(set.stdout, /OPENAI_KEY v1 stored/);
