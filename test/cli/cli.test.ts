@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { startServer, tempDir } from '../support/helpers.js';
+import { startServer, tempDir, freePort } from '../support/helpers.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const ARGS = ['--import', 'tsx', MAIN];
@@ -18,13 +16,6 @@ function vigil(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | 
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function writeConfig(dir: string, body: string): string {
   const file = join(dir, 'vigil.yaml');

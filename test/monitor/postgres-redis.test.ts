@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { freePort } from '../support/helpers.js';
 import { buildCheck, runOnce } from './support.js';
 
 // Real servers on loopback; these tests fail (not skip) when they are down.
@@ -25,13 +26,6 @@ async function silentServer(): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('postgres check', () => {
   it('is up after a query, and after a deep write-then-read in the scratch table', async () => {
@@ -52,7 +46,7 @@ describe('postgres check', () => {
   });
 
   it('is down (refused) on a closed port, and times out on a server that never answers', async () => {
-    const refused = await runOnce(buildCheck({ type: 'postgres', url: `postgres://postgres:hunter22@127.0.0.1:${await closedPort()}/test` }));
+    const refused = await runOnce(buildCheck({ type: 'postgres', url: `postgres://postgres:hunter22@127.0.0.1:${await freePort()}/test` }));
     assert.deepEqual([refused.status, refused.detail], ['down', 'connection refused (ECONNREFUSED)']);
     const started = Date.now();
     const hung = await runOnce(buildCheck({ type: 'postgres', url: `postgres://postgres@127.0.0.1:${await silentServer()}/test`, timeout: 300 }));
@@ -81,7 +75,7 @@ describe('redis check', () => {
   });
 
   it('is down (refused) on a closed port, and times out on a server that never answers', async () => {
-    const refused = await runOnce(buildCheck({ type: 'redis', url: `redis://127.0.0.1:${await closedPort()}` }));
+    const refused = await runOnce(buildCheck({ type: 'redis', url: `redis://127.0.0.1:${await freePort()}` }));
     assert.deepEqual([refused.status, refused.detail], ['down', 'connection refused (ECONNREFUSED)']);
     const started = Date.now();
     const hung = await runOnce(buildCheck({ type: 'redis', url: `redis://127.0.0.1:${await silentServer()}`, timeout: 300 }));

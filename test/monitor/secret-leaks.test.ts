@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { waitFor } from '../alerting/support.js';
-import { startApp } from '../support/helpers.js';
+import { startApp, freePort } from '../support/helpers.js';
 
 const PASSWORD = 'pg-pass-Zq81xw';
 const REDIS_PASSWORD = 'redis-pass-Kk27vv';
 const URL_SECRET = 'url-secret-Hh55tt';
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('check credentials never leak', () => {
   it('keeps passwords and URL secrets out of the log, results, health and metrics of failing checks', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { app, log, consoleUrl } = await startApp(
       {
         log: { level: 'debug' },

@@ -29,6 +29,15 @@ export async function startServer(handler: (req: IncomingMessage, res: ServerRes
   return { server, url: `http://127.0.0.1:${port}`, port };
 }
 
+/** A loopback port that was free a moment ago: nothing listens on it (for refused connections or a later listen). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Collects every line the logger writes, as the real serialized output. */
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
