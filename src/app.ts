@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { AuditSink } from './audit/sink.js';
 import { systemClock } from './core/clock.js';
@@ -92,12 +93,23 @@ export class App {
       (err, lost) => this.logger.error({ err, lost }, 'access records could not be written'),
       { intervalMs: 250, maxBatch: 500, maxQueue: 50_000 },
     );
+    const securityEvents = new Counter({
+      name: 'vigil_security_events_total',
+      help: 'Security events recorded, by type and severity.',
+      labelNames: ['type', 'severity'],
+      registers: [this.registry],
+    });
+    this.identity = new Identity(config.identity, resolveDataDir(loaded, env), this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }), (event) => {
+      securityEvents.inc({ type: event.type, severity: event.severity });
+      this.bus.emit('security.event', event);
+    });
     this.gateway = new GatewayServer({
       config,
       keys: this.keyCache,
       logger: this.logger,
       registry: this.registry,
       clock,
+      securityEvents: this.identity.events,
       onAccess: (record) => {
         this.accessWriter.push(record);
         this.bus.emit('access.record', record);
@@ -106,7 +118,6 @@ export class App {
     const services = { config, store: this.store, bus: this.bus, registry: this.registry, logger: this.logger, clock };
     this.monitor = new MonitorService(services);
     this.alerting = new AlertingService(services);
-    this.identity = new Identity(config.identity, resolveDataDir(loaded, env), this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }));
     this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
     registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());

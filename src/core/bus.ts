@@ -1,4 +1,4 @@
-import type { AccessRecord, Alert, CheckResult } from '../store/records.js';
+import type { AccessRecord, Alert, CheckResult, SecurityEvent } from '../store/records.js';
 
 /** Every event published in-process, by name. Listeners must not throw; errors are logged by the bus. */
 export interface VigilEvents {
@@ -6,6 +6,7 @@ export interface VigilEvents {
   'alert.changed': Alert;
   'access.record': AccessRecord;
   'keys.changed': { revision: number };
+  'security.event': SecurityEvent;
 }
 
 type Listener<T> = (payload: T) => void;

@@ -27,6 +27,7 @@ import type { RouteEntry } from './route-table.js';
 import { tunnel } from './upgrade.js';
 import type { CompiledRoute } from './router.js';
 import { hasDotSegment } from './router.js';
+import type { SecurityEventRecorder } from '../identity/security-events.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { listen } from '../core/listen.js';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   logger: Logger;
   registry: Registry;
   clock: Clock;
+  /** Where the gateway's stages report rejections worth a security event (auth failures, bans, limits). */
+  securityEvents: SecurityEventRecorder;
   onAccess: (record: AccessRecord) => void;
 }
 

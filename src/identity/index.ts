@@ -8,6 +8,7 @@ import { LoginService } from './login.js';
 import { MfaService } from './mfa.js';
 import { RoleTable } from './rbac.js';
 import { SecurityEventRecorder } from './security-events.js';
+import type { SecurityEventListener } from './security-events.js';
 import { SessionService } from './sessions.js';
 import { SigningKeys } from './signing-keys.js';
 import { TokenService } from './tokens.js';
@@ -16,6 +17,7 @@ import { UserService } from './users.js';
 export { LoginLockedError } from './login.js';
 export { PERMISSIONS, RoleTable } from './rbac.js';
 export type { Permission } from './rbac.js';
+export { SecurityEventRecorder } from './security-events.js';
 
 /** Everything identity offers the console and the CLI, built once from the config and the store. */
 export class Identity {
@@ -37,12 +39,13 @@ export class Identity {
     readonly keys: ApiKeyService,
     readonly audit: AuditSink,
     logger: Logger,
+    onSecurityEvent?: SecurityEventListener,
   ) {
     this.roles = new RoleTable(config.roles);
     this.users = new UserService(store.users, [store.sessions, store.refreshTokens], this.roles, config.passwords);
     this.sessions = new SessionService(store.sessions, store.users, config.sessions);
     this.throttle = new LoginThrottle(store.loginThrottle, config.lockout);
-    this.events = new SecurityEventRecorder(store.securityEvents, logger);
+    this.events = new SecurityEventRecorder(store.securityEvents, logger, onSecurityEvent);
     this.login = new LoginService(store.users, this.throttle, this.events);
     const { tokens } = config;
     // A retired key verifies for as long as the longest token it may have signed.

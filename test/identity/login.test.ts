@@ -73,6 +73,18 @@ describe('login lockout', () => {
     assert.equal((await app.store.securityEvents.recent(10, 'auth.ip_locked')).length, 1);
   });
 
+  it('publishes every security event on the bus and counts it by type and severity', async () => {
+    const { app, clock, login } = await setup();
+    await addUser(app, 'erin', 'viewer', clock.now());
+    const seen: string[] = [];
+    app.bus.on('security.event', (event) => seen.push(event.type));
+    await login('erin', 'wrong-password-x', '10.7.0.1');
+    await login('erin', 'wrong-password-x', '10.7.0.2');
+    assert.deepEqual(seen, ['auth.login_failed', 'auth.login_failed']);
+    const metrics = await app.registry.metrics();
+    assert.match(metrics, /vigil_security_events_total\{type="auth\.login_failed",severity="[a-z]+"\} 2/);
+  });
+
   it('answers unknown users exactly like known ones, in comparable time, and locks them alike', async () => {
     const { app, clock, login } = await setup();
     await addUser(app, 'dave', 'viewer', clock.now());
