@@ -1,14 +1,21 @@
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+const OTHER = METHODS.length;
+
+/** One route's cached label children: the histogram, and a counter per method and status. */
+interface RouteSeries {
+  readonly duration: Histogram.Internal<'route'>;
+  /** Keyed by `status * 8 + method index`: a number, so the hot path builds no key string. */
+  readonly requests: Map<number, Counter.Internal>;
+}
 
 /** Per-route RED metrics. Label children are cached so the hot path does no label hashing. */
 export class GatewayMetrics {
   private readonly requests: Counter<'route' | 'method' | 'status'>;
   private readonly duration: Histogram<'route'>;
-  private readonly requestChildren = new Map<string, Counter.Internal>();
-  private readonly durationChildren = new Map<string, Histogram.Internal<'route'>>();
+  private readonly routes = new Map<string, RouteSeries>();
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -27,19 +34,20 @@ export class GatewayMetrics {
   }
 
   observe(route: string, method: string, status: number, durationMs: number): void {
-    const m = METHODS.has(method) ? method : 'OTHER';
-    const key = `${route}\0${m}\0${status}`;
-    let counter = this.requestChildren.get(key);
+    let series = this.routes.get(route);
+    if (!series) {
+      series = { duration: this.duration.labels({ route }), requests: new Map() };
+      this.routes.set(route, series);
+    }
+    const index = METHODS.indexOf(method);
+    const m = index === -1 ? OTHER : index;
+    const key = status * 8 + m;
+    let counter = series.requests.get(key);
     if (!counter) {
-      counter = this.requests.labels({ route, method: m, status: String(status) });
-      this.requestChildren.set(key, counter);
+      counter = this.requests.labels({ route, method: m === OTHER ? 'OTHER' : method, status: String(status) });
+      series.requests.set(key, counter);
     }
     counter.inc();
-    let histogram = this.durationChildren.get(route);
-    if (!histogram) {
-      histogram = this.duration.labels({ route });
-      this.durationChildren.set(route, histogram);
-    }
-    histogram.observe(durationMs / 1000);
+    series.duration.observe(durationMs / 1000);
   }
 }
