@@ -13,6 +13,7 @@ import { registerHeartbeatRoute } from './console/heartbeat.js';
 import { registerMonitorRoutes } from './console/monitors-routes.js';
 import { ConsoleServer } from './console/server.js';
 import { GatewayServer } from './gateway/server.js';
+import { JwtTrust } from './gateway/jwt-trust.js';
 import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
 import { Identity } from './identity/index.js';
 import { BatchWriter } from './store/batch-writer.js';
@@ -110,6 +111,7 @@ export class App {
       registry: this.registry,
       clock,
       securityEvents: this.identity.events,
+      jwt: new JwtTrust(config, this.identity.signingKeys, this.logger.child({ component: 'gateway' })),
       onAccess: (record) => {
         this.accessWriter.push(record);
         this.bus.emit('access.record', record);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
+import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
@@ -32,8 +33,18 @@ const route = z.strictObject({
   upstream: httpUrl.optional().describe('Base URL requests are forwarded to; its path is prepended to the forwarded path. Or use `upstreams.targets`.'),
   upstreams: routeUpstreams,
   upstreamTls: routeUpstreamTls,
-  auth: z.enum(['apiKey', 'none']).default('apiKey').describe('`apiKey` requires a valid Vigil API key; `none` admits anyone.'),
-  scopes: z.array(scope).default([]).describe('Scopes a key must hold (all of them) to use the route.'),
+  auth: z
+    .enum(['apiKey', 'jwt', 'either', 'none'])
+    .default('apiKey')
+    .describe('`apiKey` requires a valid Vigil API key; `jwt` a valid JWT from a trusted issuer (`gateway.jwt`); `either` accepts both; `none` admits anyone.'),
+  scopes: z.array(scope).default([]).describe("Scopes the caller must hold (all of them): an API key's scopes, or a JWT's scope claim."),
+  roles: z.array(z.string().min(1).max(200)).default([]).describe("JWT callers: the token's roles claim must hold at least one of these. Key callers cannot satisfy it and get 403."),
+  claims: routeClaims,
+  jwtIssuers: z.array(z.string()).default([]).describe("Issuers (by name, `vigil` for Vigil's own) whose JWTs this route accepts; empty: every trusted issuer."),
+  forwardCredential: z
+    .boolean()
+    .default(false)
+    .describe('Forward the caller\'s `Authorization` and `x-api-key` headers upstream. Off: on authenticated routes they stay at the gateway.'),
   timeouts: routeTimeouts,
   headers: routeHeaders,
   maxBodyBytes: z.number().int().min(0).optional().describe('Largest request body (bytes) for this route; default `gateway.limits.maxBodyBytes`. 0 means no limit.'),
@@ -120,6 +131,8 @@ export const configSchema = z
         limits: gatewayLimits,
         trustedProxies,
         tls: listenerTls,
+        jwt: gatewayJwt,
+        identityHeaders,
         routes: z.array(route).default([]).describe('Routes, matched by longest prefix.'),
       })
       .prefault({}),
@@ -184,6 +197,8 @@ export const configSchema = z
     unique(config.alerting.rules.map((r) => r.name), ['alerting', 'rules'], 'rule name', ctx);
     unique(config.alerting.receivers.map((r) => r.name), ['alerting', 'receivers'], 'receiver name', ctx);
     checkIdentity(config.identity, ctx);
+    checkJwtIssuers(config.gateway.jwt, config.identity.tokens.issuer, config.gateway.routes, ctx);
+    checkIdentityHeaderRules(config.gateway.identityHeaders, config.gateway.routes, ctx);
     const checks = new Set(config.monitor.checks.map((c) => c.name));
     const receivers = new Set(config.alerting.receivers.map((r) => r.name));
     config.monitor.checks.forEach((check, i) => {

@@ -60,18 +60,23 @@ export const ERROR_CATALOGUE = {
   },
   VGL_AUTH_MISSING: {
     status: 401,
-    cause: 'The route requires an API key and the request carried none.',
-    fix: 'Send `Authorization: Bearer <key>` or `x-api-key: <key>`.',
+    cause: 'The route requires an API key or a JWT (its `auth`) and the request carried none.',
+    fix: 'Send `Authorization: Bearer <key or JWT>`, or `x-api-key: <key>` on `apiKey` and `either` routes.',
   },
   VGL_AUTH_INVALID: {
     status: 401,
-    cause: 'The API key is malformed, unknown, revoked or expired.',
-    fix: 'Use a current key; `vigil keys list` shows which keys are active.',
+    cause: "The API key is malformed, unknown, revoked or expired; or the JWT is malformed, wrongly signed, expired, not yet valid, from an issuer the route does not trust, for another audience, signed with an algorithm not allowed, or a refresh token.",
+    fix: 'Use a current key (`vigil keys list`) or a fresh access token from a trusted issuer; the message says which check failed.',
   },
   VGL_AUTH_FORBIDDEN: {
     status: 403,
-    cause: 'The API key is valid but lacks a scope the route requires.',
-    fix: 'Create a key with the required scopes (`vigil keys create --scopes`).',
+    cause: 'The caller is authenticated but lacks a scope, role or claim value the route requires (`scopes`, `roles`, `claims`).',
+    fix: 'Use a key with the required scopes (`vigil keys create --scopes`), or a token whose roles/claims match; the message names what is missing.',
+  },
+  VGL_AUTH_ISSUER_UNAVAILABLE: {
+    status: 503,
+    cause: "The JWT names an external issuer whose key set has never been fetched successfully (the JWKS URL is down, slow or invalid); Vigil retries at most once per the issuer's `cooldown`.",
+    fix: 'Check `gateway.jwt.issuers[].jwksUrl` and that the issuer is reachable from Vigil; the log has the fetch error.',
   },
   VGL_GATEWAY_NO_ROUTE: {
     status: 404,

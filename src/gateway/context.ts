@@ -14,8 +14,24 @@ export interface GatewayContext {
   readonly clientIp: string;
   /** True when the client connected over TLS (sets the forwarded proto). */
   readonly tls: boolean;
-  /** Set by the authenticate stage. */
+  /** Set by the authenticate stage for an API key caller. */
   key: ApiKey | null;
+  /** Set by the authenticate stage: who the caller is, by key or JWT; null on `auth: none` routes. */
+  caller: Caller | null;
+}
+
+/** An authenticated caller, as the authorize stage checks it and the identity headers tell the upstream. */
+export interface Caller {
+  readonly method: 'apiKey' | 'jwt';
+  /** The JWT's `sub`, or the key's owner label (`key:<id>` without one). */
+  readonly subject: string;
+  readonly keyId: string | null;
+  /** The JWT issuer's configured name. */
+  readonly issuer: string | null;
+  readonly scopes: readonly string[];
+  readonly roles: readonly string[];
+  /** The verified JWT payload (null for keys), for `claims` rules. */
+  readonly claims: Readonly<Record<string, unknown>> | null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { GatewayContext } from './context.js';
+import type { Caller, GatewayContext } from './context.js';
+import type { IdentityHeaderNames } from './router.js';
 import { upstreamTraceparent } from './trace-context.js';
 
 /**
@@ -61,8 +62,24 @@ export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstre
   let element = `for=${forwardedNode(ctx.clientIp)};proto=${proto}`;
   if (host !== undefined && /^[A-Za-z0-9.:[\]-]+$/.test(host)) element += `;host="${host}"`;
   out.push('forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element);
+  if (ctx.caller) pushIdentity(out, ctx.caller, route.identityHeaders);
   for (const [name, value] of route.setRequestHeaders) out.push(name, value);
   return out;
+}
+
+/** Printable ASCII stays as is; anything else (from a JWT claim) is percent-encoded, so no value can break the header. */
+const PLAIN = /^[\x20-\x7e]*$/;
+function headerSafe(value: string): string {
+  return PLAIN.test(value) ? value : encodeURIComponent(value);
+}
+
+/** The identity headers for an authenticated caller; the route's own `set` rules still win over them. */
+function pushIdentity(out: string[], caller: Caller, names: IdentityHeaderNames): void {
+  out.push(names.method, caller.method, names.subject, headerSafe(caller.subject));
+  if (caller.keyId !== null) out.push(names.keyId, caller.keyId);
+  if (caller.issuer !== null) out.push(names.issuer, headerSafe(caller.issuer));
+  if (caller.scopes.length > 0) out.push(names.scopes, headerSafe(caller.scopes.join(' ')));
+  if (caller.roles.length > 0) out.push(names.roles, caller.roles.map((role) => (role.includes(',') ? encodeURIComponent(role) : headerSafe(role))).join(','));
 }
 
 function joined(value: string | string[] | undefined): string | undefined {

@@ -39,7 +39,7 @@ export class RouteTable {
 
   constructor(config: VigilConfig, compile: (route: CompiledRoute) => Stage[], metrics: UpstreamMetrics, previous?: RouteTable) {
     const { gateway } = config;
-    this.router = new Router(gateway.routes, gateway.limits.maxBodyBytes);
+    this.router = new Router(gateway.routes, gateway.limits.maxBodyBytes, gateway.identityHeaders);
     this.entries = new Map(
       this.router.all.map((route) => {
         const prior = previous?.entries.get(route.name);

@@ -1,4 +1,4 @@
-import type { RouteConfig } from '../config/schema.js';
+import type { RouteConfig, VigilConfig } from '../config/schema.js';
 import { CREDENTIAL_HEADERS, DROP_REQUEST, DROP_RESPONSE } from './headers.js';
 
 export interface CompiledRoute {
@@ -14,10 +14,18 @@ export interface CompiledRoute {
   readonly setResponseHeaders: readonly (readonly [string, string])[];
   /** Largest request body in bytes; 0 means no limit. */
   readonly maxBodyBytes: number;
+  /** Upstream header names for the authenticated caller (`gateway.identityHeaders`). */
+  readonly identityHeaders: IdentityHeaderNames;
 }
 
-/** Compiles one route's config once, so the request path only does set lookups. */
-export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number): CompiledRoute {
+export type IdentityHeaderNames = VigilConfig['gateway']['identityHeaders'];
+
+/**
+ * Compiles one route's config once, so the request path only does set lookups. Incoming copies of
+ * the identity headers are always dropped (a caller cannot forge them); Vigil credentials are
+ * dropped on authenticated routes unless the route forwards them.
+ */
+export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number, identityHeaders: IdentityHeaderNames): CompiledRoute {
   const { request, response } = config.headers;
   const setRequest = Object.entries(request.set);
   const setResponse = Object.entries(response.set);
@@ -28,7 +36,8 @@ export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number): 
     bare: config.prefix.length > 1 && config.prefix.endsWith('/') ? config.prefix.slice(0, -1) : config.prefix,
     dropRequestHeaders: new Set([
       ...DROP_REQUEST,
-      ...(config.auth === 'apiKey' ? CREDENTIAL_HEADERS : []),
+      ...(config.auth !== 'none' && !config.forwardCredential ? CREDENTIAL_HEADERS : []),
+      ...Object.values(identityHeaders),
       ...request.remove,
       ...setRequest.map(([name]) => name),
     ]),
@@ -36,6 +45,7 @@ export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number): 
     dropResponseHeaders: new Set([...DROP_RESPONSE, ...response.remove, ...setResponse.map(([name]) => name)]),
     setResponseHeaders: setResponse,
     maxBodyBytes: config.maxBodyBytes ?? defaultMaxBodyBytes,
+    identityHeaders,
   };
 }
 
@@ -43,8 +53,8 @@ export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number): 
 export class Router {
   private readonly routes: CompiledRoute[];
 
-  constructor(routes: readonly RouteConfig[], defaultMaxBodyBytes: number) {
-    this.routes = routes.map((config) => compileRoute(config, defaultMaxBodyBytes)).sort((a, b) => b.prefix.length - a.prefix.length);
+  constructor(routes: readonly RouteConfig[], defaultMaxBodyBytes: number, identityHeaders: IdentityHeaderNames) {
+    this.routes = routes.map((config) => compileRoute(config, defaultMaxBodyBytes, identityHeaders)).sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
   get all(): readonly CompiledRoute[] {

@@ -29,7 +29,8 @@ import type { CompiledRoute } from './router.js';
 import { hasDotSegment } from './router.js';
 import type { SecurityEventRecorder } from '../identity/security-events.js';
 import { authenticate } from './stages/authenticate.js';
-import { authorize } from './stages/authorize.js';
+import { authorize, hasRules } from './stages/authorize.js';
+import type { JwtTrust } from './jwt-trust.js';
 import { listen } from '../core/listen.js';
 
 export interface GatewayDeps {
@@ -40,6 +41,8 @@ export interface GatewayDeps {
   clock: Clock;
   /** Where the gateway's stages report rejections worth a security event (auth failures, bans, limits). */
   securityEvents: SecurityEventRecorder;
+  /** The JWT issuers `auth: jwt | either` routes trust; updated on reload. */
+  jwt: JwtTrust;
   onAccess: (record: AccessRecord) => void;
 }
 
@@ -157,6 +160,7 @@ export class GatewayServer implements Component {
     this.server.closeAllConnections();
     for (const socket of this.tunnels) socket.destroy();
     await closed;
+    this.deps.jwt.stop();
     await this.table.retire(undefined);
   }
 
@@ -176,6 +180,7 @@ export class GatewayServer implements Component {
    */
   async reload(config: VigilConfig): Promise<void> {
     const previous = this.table;
+    this.deps.jwt.update(config);
     this.table = new RouteTable(config, (route) => compilePipeline(route, { ...this.deps, config }), this.upstreamMetrics, previous);
     const before = this.deps.config.gateway;
     const after = config.gateway;
@@ -239,7 +244,7 @@ export class GatewayServer implements Component {
       const trustedPeer = table.isTrustedProxy(state.clientIp);
       state.route = route;
       this.upstreamMetrics.inFlightDelta(route.name, 1);
-      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null };
+      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null, caller: null };
       state.ctx = ctx;
       for (const stage of stages) {
         const pending = stage(ctx);
@@ -318,9 +323,11 @@ export class GatewayServer implements Component {
 
 function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
   const stages: Stage[] = [];
-  if (route.config.auth === 'apiKey') {
-    stages.push(authenticate(deps.keys, deps.clock));
-    if (route.config.scopes.length > 0) stages.push(authorize(route.config.scopes));
+  const { auth } = route.config;
+  if (auth !== 'none') {
+    const events = deps.securityEvents;
+    stages.push(authenticate(auth, route.config.jwtIssuers, { keys: deps.keys, clock: deps.clock, jwt: deps.jwt, events }));
+    if (hasRules(route.config)) stages.push(authorize(route.config, events, deps.clock));
   }
   return stages;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
-import type { CryptoKey, JWK } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK } from 'jose';
+import type { CryptoKey, JWK, JWTVerifyGetKey } from 'jose';
 import { VigilError } from '../core/errors.js';
 import { ensurePrivateFile } from '../store/data-dir.js';
 
@@ -41,6 +41,8 @@ export interface SigningKeyPolicy {
  */
 export class SigningKeys {
   private keys: SigningKey[] = [];
+  /** The public keys as a verifier, built once per key change: jose caches each imported key in it. */
+  private verifier: JWTVerifyGetKey | undefined;
   private readonly file: string;
 
   constructor(
@@ -65,7 +67,10 @@ export class SigningKeys {
     const kept = this.keys.filter((k) => k === signer || now - k.createdAt < this.policy.rotation + this.policy.retention);
     const changed = due || kept.length !== this.keys.length;
     this.keys = kept;
-    if (changed) await this.save();
+    if (changed) {
+      this.verifier = undefined;
+      await this.save();
+    }
     return due;
   }
 
@@ -80,6 +85,12 @@ export class SigningKeys {
     return { keys: this.keys.map((k) => ({ ...k.publicJwk })) };
   }
 
+  /** Selects a verification key by `kid` from Vigil's own public keys only (never from token headers). */
+  keySet(): JWTVerifyGetKey {
+    this.verifier ??= createLocalJWKSet(this.jwks());
+    return this.verifier;
+  }
+
   private async load(): Promise<void> {
     if (!existsSync(this.file)) return;
     ensurePrivateFile(this.file);
@@ -89,6 +100,7 @@ export class SigningKeys {
       if (text.length > MAX_FILE_BYTES) throw new Error('file too large');
       const stored = JSON.parse(text) as StoredKey[];
       this.keys = await Promise.all(stored.map(async (s) => fromStored(s)));
+      this.verifier = undefined;
     } catch (err) {
       throw new VigilError('VGL_STORE_FAILED', `${this.file} is not a valid signing key file: ${(err as Error).message}`, { cause: err });
     }

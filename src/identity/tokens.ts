@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify, SignJWT } from 'jose';
+import { jwtVerify, SignJWT } from 'jose';
 import type { JWTPayload } from 'jose';
 import { VigilError } from '../core/errors.js';
 import type { User } from '../store/records.js';
@@ -69,7 +69,8 @@ export class TokenService {
     const refreshJti = randomUUID();
     await this.repo.insert({ jti: refreshJti, familyId, userId: user.id, createdAt: now, expiresAt: now + this.policy.refreshTtl, usedAt: null, revokedAt: null });
     return {
-      accessToken: await sign(ACCESS_TYP, this.policy.accessTtl, randomUUID(), {}),
+      // The role lets a gateway route authorize the caller without a store lookup (`roles: [...]`).
+      accessToken: await sign(ACCESS_TYP, this.policy.accessTtl, randomUUID(), { role: user.role }),
       refreshToken: await sign(REFRESH_TYP, this.policy.refreshTtl, refreshJti, { fam: familyId }),
       tokenType: 'Bearer',
       expiresIn: Math.floor(this.policy.accessTtl / 1000),
@@ -121,7 +122,7 @@ export class TokenService {
     if (token.length > MAX_TOKEN_CHARS) throw invalid('the token is too long');
     try {
       // Keys come only from Vigil's own set, chosen by `kid`: `jku`, `jwk` and `x5u` headers are never followed.
-      const { payload } = await jwtVerify(token, createLocalJWKSet(this.keys.jwks()), {
+      const { payload } = await jwtVerify(token, this.keys.keySet(), {
         issuer: this.policy.issuer,
         audience: this.policy.audience,
         algorithms: ACCEPTED_ALGORITHMS,
