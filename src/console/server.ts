@@ -12,6 +12,7 @@ import { installAdminAuth } from './admin-auth.js';
 import type { ApiRoute } from './admin-auth.js';
 import { registerIdentityApi } from './admin-api.js';
 import type { HealthSource } from './health.js';
+import { closeBodySchema, CONSOLE_AJV, formatSchemaErrors } from './validation.js';
 
 export interface ConsoleDeps {
   config: VigilConfig;
@@ -32,7 +33,15 @@ export class ConsoleServer implements Component {
   readonly apiRoutes: readonly ApiRoute[];
 
   constructor(private readonly deps: ConsoleDeps) {
-    this.app = Fastify({ loggerInstance: deps.logger.child({ component: 'console' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1_048_576 });
+    this.app = Fastify({
+      loggerInstance: deps.logger.child({ component: 'console' }) as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 1_048_576,
+      // Unknown fields are refused with a 400 naming them, never silently dropped (see validation.ts).
+      ajv: CONSOLE_AJV,
+      schemaErrorFormatter: formatSchemaErrors,
+    });
+    this.app.addHook('onRoute', closeBodySchema);
     const now = deps.now ?? Date.now;
     // Before any route is registered, so that the guard sees every /api/ route, whoever adds it.
     this.apiRoutes = installAdminAuth(this.app, deps.identity, now);

@@ -79,6 +79,55 @@ export function registerUserRoutes(scope: FastifyInstance, identity: Identity, n
     return { ok: true };
   });
 
+  // Lost authenticator and recovery codes: TOTP off, every session and refresh token ends; the user enrols again.
+  scope.post<Params>('/api/v1/users/:username/mfa/reset', { config: { permission: 'users:write' }, schema: { params } }, async (request) => {
+    const target = request.params.username;
+    await audited(identity, request, { action: 'users.reset_mfa', target }, now, async () => {
+      const user = await identity.users.get(target);
+      checkCanManage(request, user.role);
+      await identity.mfa.remove(user.id);
+      await identity.sessions.revokeAll(user.id, now());
+      await identity.tokens.revokeForUser(user.id, now());
+    });
+    return { ok: true, mfaEnabled: false };
+  });
+
+  const sessionParams = { type: 'object', required: ['username', 'sessionId'], properties: { username, sessionId: { type: 'string', pattern: '^[0-9a-f]{32}$' } } } as const;
+
+  scope.get<Params>('/api/v1/users/:username/sessions', { config: { permission: 'sessions:read' }, schema: { params } }, async (request) => {
+    const user = await identity.users.get(request.params.username);
+    return { sessions: await identity.sessions.list(user.id, now()) };
+  });
+
+  // Ending someone's sessions is taking them offline: only for users whose role is not above one's own.
+  scope.delete<Params>('/api/v1/users/:username/sessions', { config: { permission: 'sessions:revoke' }, schema: { params } }, async (request) => {
+    const target = request.params.username;
+    const revoked = await audited(identity, request, { action: 'sessions.revoke_all', target }, now, async () => {
+      const user = await identity.users.get(target);
+      checkCanManage(request, user.role);
+      const sessions = await identity.sessions.revokeAll(user.id, now());
+      const refreshTokens = await identity.tokens.revokeForUser(user.id, now());
+      return { sessions, refreshTokens };
+    });
+    return { revoked };
+  });
+
+  scope.delete<{ Params: { username: string; sessionId: string } }>(
+    '/api/v1/users/:username/sessions/:sessionId',
+    { config: { permission: 'sessions:revoke' }, schema: { params: sessionParams } },
+    async (request) => {
+      const { username: target, sessionId } = request.params;
+      await audited(identity, request, { action: 'sessions.revoke', target, details: { sessionId } }, now, async () => {
+        const user = await identity.users.get(target);
+        checkCanManage(request, user.role);
+        if (!(await identity.sessions.revokeById(user.id, sessionId, now()))) {
+          throw new VigilError('VGL_SESSION_NOT_FOUND', `user '${target}' has no live session '${sessionId}'`);
+        }
+      });
+      return { ok: true };
+    },
+  );
+
   scope.get('/api/v1/roles', { config: { permission: 'roles:read' } }, async () => ({
     roles: identity.roles.names().map((name) => ({
       name,

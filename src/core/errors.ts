@@ -218,6 +218,11 @@ export const ERROR_CATALOGUE = {
     cause: "The user's role requires TOTP (`identity.mfa.requiredRoles`) and the user has not enrolled.",
     fix: 'Enrol with `POST /api/v1/auth/mfa/enrol`, then confirm a code with `POST /api/v1/auth/mfa/confirm`.',
   },
+  VGL_SESSION_NOT_FOUND: {
+    status: 404,
+    cause: 'The user has no live console session with the given ID (it ended, expired, or never existed).',
+    fix: 'List the live sessions with `GET /api/v1/users/:username/sessions`.',
+  },
   VGL_ROLE_UNKNOWN: {
     status: 400,
     cause: 'The role is neither built in nor defined under `identity.roles`.',

@@ -17,6 +17,23 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/**
+ * A session as the admin API lists it. `id` is derived from the stored token hash (which cannot be
+ * turned back into the token), so listing sessions never exposes anything that signs in.
+ */
+export interface SessionInfo {
+  id: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  sourceIp: string;
+  mfaPending: boolean;
+}
+
+export function sessionId(session: Session): string {
+  return createHash('sha256').update(`session-id:${session.tokenHash}`).digest('hex').slice(0, 32);
+}
+
 export interface ResolvedSession {
   session: Session;
   user: User;
@@ -66,6 +83,22 @@ export class SessionService {
 
   async revoke(tokenHash: string, now: number): Promise<void> {
     await this.repo.revoke(tokenHash, now);
+  }
+
+  /** The user's live sessions (not revoked, not idle, not expired), newest first, as the admin API shows them. */
+  async list(userId: string, now: number): Promise<SessionInfo[]> {
+    const sessions = await this.repo.listForUser(userId, now);
+    return sessions
+      .filter((s) => now - s.lastSeenAt < this.policy.idleTimeout)
+      .map((s) => ({ id: sessionId(s), createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, expiresAt: s.expiresAt, sourceIp: s.sourceIp, mfaPending: s.mfaPending === true }));
+  }
+
+  /** Ends one live session of the user by its ID; false when the user has no such session. */
+  async revokeById(userId: string, id: string, now: number): Promise<boolean> {
+    const session = (await this.repo.listForUser(userId, now)).find((s) => sessionId(s) === id);
+    if (!session) return false;
+    await this.repo.revoke(session.tokenHash, now);
+    return true;
   }
 
   /** Logout everywhere. */

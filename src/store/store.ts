@@ -212,6 +212,8 @@ export interface SessionRepository {
   revoke(tokenHash: string, at: number): Promise<void>;
   /** Revokes every live session of the user; resolves to how many were revoked. */
   revokeForUser(userId: string, at: number): Promise<number>;
+  /** The user's sessions not revoked and not past their absolute end at `now`, newest first. */
+  listForUser(userId: string, now: number): Promise<Session[]>;
   /** Deletes sessions that ended before `before`. */
   prune(before: number): Promise<void>;
 }

@@ -136,10 +136,12 @@ describe('login lockout', () => {
       assert.equal(res.statusCode, 400, `${res.body} for ${res.raw.req.url}`);
       assert.equal(errorCode(res.body), 'VGL_CONSOLE_BAD_REQUEST');
     }
-    // Unknown fields are dropped by the schema, never acted on.
+    // Unknown fields are refused, naming the field, never acted on or silently dropped.
     const extra = await send(`{"username":"erin","password":"${STRONG}","role":"owner"}`);
-    assert.equal(extra.statusCode, 200);
-    assert.equal((JSON.parse(extra.body) as { user: { role: string } }).user.role, 'viewer');
+    assert.equal(extra.statusCode, 400);
+    assert.equal(errorCode(extra.body), 'VGL_CONSOLE_BAD_REQUEST');
+    assert.match(extra.body, /unknown field 'role'/);
+    assert.equal((await app.identity.users.get('erin')).role, 'viewer');
     const big = await send(JSON.stringify({ username: 'erin', password: 'x'.repeat(2_000_000) }));
     assert.equal(big.statusCode, 413);
     assert.equal(errorCode(big.body), 'VGL_CONSOLE_BAD_REQUEST');

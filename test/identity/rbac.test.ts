@@ -54,6 +54,17 @@ describe('admin API allow/deny matrix', () => {
     for (const role of roles.names()) users.set(role, await addUser(app, `u-${role}`, role, clock.now()));
     const routes = app.console.apiRoutes.filter((r) => r.permission !== 'public' && !/^\/api\/(v1\/)?health(\/|$)/.test(r.url) && r.method !== 'HEAD');
     assert.ok(routes.length >= 10, 'the identity routes at least');
+    const table = new Set(routes.map((r) => `${r.method} ${r.url}`));
+    for (const expected of [
+      'POST /api/v1/users/:username/mfa/reset',
+      'GET /api/v1/users/:username/sessions',
+      'DELETE /api/v1/users/:username/sessions',
+      'DELETE /api/v1/users/:username/sessions/:sessionId',
+      'GET /api/v1/roles',
+      'POST /api/v1/users/:username/role',
+    ]) {
+      assert.ok(table.has(expected), `${expected} is in the matrix`);
+    }
     for (const route of routes) {
       assert.ok(route.permission !== undefined, `${route.method} ${route.url} declares no permission`);
       const url = route.url.replace(/:username/g, 'nobody').replace(/:id/g, 'aaaaaaaaaaaa').replace(/:(\w+)/g, 'x');

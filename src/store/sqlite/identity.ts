@@ -84,12 +84,26 @@ function toUser(row: Row): User {
   };
 }
 
+function sessionFromRow(row: Row): Session {
+  return {
+    tokenHash: row.token_hash as string,
+    userId: row.user_id as string,
+    createdAt: row.created_at as number,
+    lastSeenAt: row.last_seen_at as number,
+    expiresAt: row.expires_at as number,
+    revokedAt: (row.revoked_at as number | null) ?? null,
+    sourceIp: row.source_ip as string,
+    mfaPending: row.mfa_pending === 1,
+  };
+}
+
 export class SqliteSessions implements SessionRepository {
   private readonly insertStmt;
   private readonly getStmt;
   private readonly touchStmt;
   private readonly revokeStmt;
   private readonly revokeUserStmt;
+  private readonly listUserStmt;
   private readonly pruneStmt;
 
   constructor(db: Database.Database) {
@@ -101,6 +115,7 @@ export class SqliteSessions implements SessionRepository {
     this.touchStmt = db.prepare('UPDATE sessions SET last_seen_at = max(last_seen_at, ?) WHERE token_hash = ?');
     this.revokeStmt = db.prepare('UPDATE sessions SET revoked_at = coalesce(revoked_at, ?) WHERE token_hash = ?');
     this.revokeUserStmt = db.prepare('UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL');
+    this.listUserStmt = db.prepare('SELECT * FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC LIMIT 1000');
     this.pruneStmt = db.prepare('DELETE FROM sessions WHERE expires_at < ? OR revoked_at < ?');
   }
 
@@ -113,19 +128,12 @@ export class SqliteSessions implements SessionRepository {
   get(tokenHash: string): Promise<Session | undefined> {
     return guarded('session read', () => {
       const row = this.getStmt.get(tokenHash) as Row | undefined;
-      return (
-        row && {
-          tokenHash: row.token_hash as string,
-          userId: row.user_id as string,
-          createdAt: row.created_at as number,
-          lastSeenAt: row.last_seen_at as number,
-          expiresAt: row.expires_at as number,
-          revokedAt: (row.revoked_at as number | null) ?? null,
-          sourceIp: row.source_ip as string,
-          mfaPending: row.mfa_pending === 1,
-        }
-      );
+      return row && sessionFromRow(row);
     });
+  }
+
+  listForUser(userId: string, now: number): Promise<Session[]> {
+    return guarded('session list', () => (this.listUserStmt.all(userId, now) as Row[]).map(sessionFromRow));
   }
 
   touch(tokenHash: string, at: number): Promise<void> {
