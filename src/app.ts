@@ -20,15 +20,19 @@ import { BatchWriter } from './store/batch-writer.js';
 import type { AccessRecord } from './store/records.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
-import { createLogger } from './telemetry/logger.js';
+import { accessLogFor, createLogger } from './telemetry/logger.js';
 import type { Logger } from './telemetry/logger.js';
 import { createMetricsRegistry } from './telemetry/metrics.js';
 import { SecretScrubber } from './telemetry/redact.js';
+import { Tracing } from './telemetry/tracing.js';
 import { openVault } from './vault/open.js';
 import { registerSecretRoutes } from './vault/routes.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { maskPii } from './pii/detectors.js';
 import type { VaultParts } from './vault/open.js';
+
+/** Reported as `service.version` in traces. */
+const VIGIL_VERSION = '0.1.0';
 
 export interface AppOptions {
   env?: NodeJS.ProcessEnv;
@@ -64,6 +68,8 @@ export class App {
   readonly keyCache: KeyCache;
   readonly identity: Identity;
   readonly gateway: GatewayServer;
+  /** Present when `tracing.enabled`. */
+  readonly tracing: Tracing | undefined;
   readonly console: ConsoleServer;
   readonly monitor: MonitorService;
   readonly alerting: AlertingService;
@@ -104,6 +110,11 @@ export class App {
       securityEvents.inc({ type: event.type, severity: event.severity });
       this.bus.emit('security.event', event);
     });
+    // Export headers usually carry the collector's token: never logged, whatever their source.
+    for (const value of Object.values(config.tracing.headers)) scrubber.add(value);
+    this.tracing = config.tracing.enabled
+      ? new Tracing({ config: config.tracing, logger: this.logger, scrub: accessLogFor(this.logger).scrub, serviceVersion: VIGIL_VERSION })
+      : undefined;
     this.gateway = new GatewayServer({
       config,
       keys: this.keyCache,
@@ -112,6 +123,7 @@ export class App {
       clock,
       securityEvents: this.identity.events,
       jwt: new JwtTrust(config, this.identity.signingKeys, this.logger.child({ component: 'gateway' })),
+      tracing: this.tracing,
       onAccess: (record) => {
         this.accessWriter.push(record);
         this.bus.emit('access.record', record);
@@ -153,6 +165,8 @@ export class App {
     this.lifecycle.add(this.alerting);
     this.lifecycle.add(this.monitor);
     this.lifecycle.add(this.console);
+    // Stopped after the gateway, so the spans of drained requests are flushed too.
+    if (this.tracing) this.lifecycle.add(this.tracing);
     this.lifecycle.add(this.gateway);
   }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
 import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
+import { tracingSection } from './tracing-schema.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
 import { PII_KINDS } from '../pii/detectors.js';
@@ -159,6 +160,7 @@ export const configSchema = z
           .describe('PII kinds masked in every log line (`[EMAIL]`, `[CARD]`…); add `phone` and `ip` to mask those too, `[]` to turn masking off.'),
       })
       .prefault({}),
+    tracing: tracingSection,
     monitor: monitorSection,
     alerting: z
       .strictObject({

@@ -313,6 +313,11 @@ export const ERROR_CATALOGUE = {
     cause: 'A file given on the command line cannot be read, or is not in the expected format.',
     fix: 'Check the path, its permissions and its format (the message names the line).',
   },
+  VGL_TRACING_EXPORT_FAILED: {
+    status: 502,
+    cause: 'A batch of spans could not be sent to `tracing.endpoint` (unreachable, refused, or answered with an error); logged, requests are not affected, the batch is dropped.',
+    fix: 'Check that the OTLP/HTTP receiver listens at `tracing.endpoint` (JSON encoding) and that `tracing.headers` carries the credentials it expects.',
+  },
   VGL_SHUTDOWN_TIMEOUT: {
     status: 500,
     cause: 'Graceful shutdown did not finish within `shutdown.timeout`; remaining connections were closed.',

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiKey } from '../store/records.js';
+import type { RequestSpan } from '../telemetry/tracing.js';
 import type { CompiledRoute } from './router.js';
 
 /** Everything one request carries through the stage pipeline. */
@@ -18,6 +19,8 @@ export interface GatewayContext {
   key: ApiKey | null;
   /** Set by the authenticate stage: who the caller is, by key or JWT; null on `auth: none` routes. */
   caller: Caller | null;
+  /** The request's server span when tracing is enabled (`tracing.enabled`). */
+  readonly span: RequestSpan | undefined;
 }
 
 /** An authenticated caller, as the authorize stage checks it and the identity headers tell the upstream. */

@@ -28,11 +28,12 @@ function forwardedNode(ip: string): string {
 }
 
 /**
- * The header list sent upstream. `X-Forwarded-*` and `Forwarded` from the client are kept (and
+ * The header list sent upstream. `traceparent` names the attempt's client span when tracing is on;
+ * without tracing, the caller's trace continues with a fresh hop id (trace-context.ts). `X-Forwarded-*` and `Forwarded` from the client are kept (and
  * appended to) only when the peer is a trusted proxy; from anyone else they are replaced, so a
  * caller cannot spoof its address or scheme to the upstream.
  */
-export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstreamHost: string): string[] {
+export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstreamHost: string, traceparent?: string): string[] {
   const { req, route } = ctx;
   const raw = req.rawHeaders;
   const drop = route.dropRequestHeaders;
@@ -54,7 +55,7 @@ export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstre
   out.push(
     'host', upstreamHost,
     'x-request-id', ctx.requestId,
-    'traceparent', upstreamTraceparent(headers.traceparent),
+    'traceparent', traceparent ?? ctx.span?.traceparent ?? upstreamTraceparent(headers.traceparent),
     'x-forwarded-for', priorFor ? `${priorFor}, ${ctx.clientIp}` : ctx.clientIp,
     'x-forwarded-proto', forwardedProto,
   );

@@ -95,7 +95,7 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
     const target = upstreams.pick(Date.now(), previous);
     if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open)');
     const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry(Date.now());
-    const result = await attemptOnce(ctx, target, body, trustedPeer, deadline, metrics, (r) => (relay = r), replayable ? canRetry : () => false);
+    const result = await attemptOnce(ctx, target, body, trustedPeer, deadline, metrics, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
     if (result.kind !== 'failed') return;
     if (clientGone) return;
     // A response timeout is not retried: the upstream may still be working on it, and a retry
@@ -111,6 +111,14 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
   }
 }
 
+/** What an attempt's client span records when the attempt did not complete. */
+function attemptFailure(result: AttemptResult): { type: string; message: string } | undefined {
+  if (result.kind === 'done') return undefined;
+  if (result.kind === 'broken') return { type: 'response_interrupted', message: 'the response was cut after it started' };
+  const code = (result.error as { code?: unknown }).code;
+  return { type: result.cut ?? (typeof code === 'string' ? code : result.error.name), message: result.error.message };
+}
+
 /** One try against one target; the breaker, load and metrics learn its outcome. */
 function attemptOnce(
   ctx: GatewayContext,
@@ -121,9 +129,12 @@ function attemptOnce(
   metrics: UpstreamMetrics,
   setRelay: (relay: ResponseRelay) => void,
   canRetry: () => boolean,
+  attempt: number,
 ): Promise<AttemptResult> {
   const { route } = ctx;
   const sentAt = performance.now();
+  const path = upstreamPath(route, target.basePath, ctx.target);
+  const span = ctx.span?.attempt(ctx.req.method ?? 'GET', target.origin, target.host, path, attempt);
   target.inFlight++;
   let counted = false;
   const outcome = (failed: boolean): void => {
@@ -139,6 +150,7 @@ function attemptOnce(
         const ms = performance.now() - sentAt;
         target.observeLatency(ms, Date.now());
         metrics.firstByte(route.name, target.label, ms / 1000);
+        span?.response(status);
         outcome(FAILURE_STATUS.has(status));
       },
       retryStatus: canRetry,
@@ -146,15 +158,16 @@ function attemptOnce(
         target.inFlight--;
         // A cut made by the gateway (client gone, body too large) says nothing about the target.
         if (result.kind === 'failed' && (result.cut === undefined || result.cut === 'total-timeout')) outcome(true);
+        span?.end(attemptFailure(result));
         resolve(result);
       },
     });
     setRelay(relay);
     target.pool.dispatch(
       {
-        path: upstreamPath(route, target.basePath, ctx.target),
+        path,
         method: ctx.req.method as Dispatcher.HttpMethod,
-        headers: requestHeaders(ctx, trustedPeer, target.host),
+        headers: requestHeaders(ctx, trustedPeer, target.host, span?.traceparent),
         body,
         headersTimeout: route.config.timeouts.response,
         bodyTimeout: route.config.timeouts.idle,

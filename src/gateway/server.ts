@@ -14,6 +14,7 @@ import type { Component } from '../core/lifecycle.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { KeyCache } from '../identity/api-keys.js';
 import type { AccessRecord } from '../store/records.js';
+import type { RequestSpan, Tracing } from '../telemetry/tracing.js';
 import { requestContext, requestIdFrom } from '../telemetry/context.js';
 import { accessLogFor } from '../telemetry/logger.js';
 import type { AccessLog, Logger } from '../telemetry/logger.js';
@@ -44,6 +45,8 @@ export interface GatewayDeps {
   /** The JWT issuers `auth: jwt | either` routes trust; updated on reload. */
   jwt: JwtTrust;
   onAccess: (record: AccessRecord) => void;
+  /** Present when `tracing.enabled`: a server span per request, a client span per upstream attempt. */
+  tracing?: Tracing;
 }
 
 const NO_ROUTE = '(none)';
@@ -61,6 +64,7 @@ interface RequestState {
   errorCode: ErrorCode | null;
   /** Set once an Upgrade request's tunnel is open (recorded as 101). */
   upgraded: boolean;
+  readonly span: RequestSpan | undefined;
 }
 
 /** The raw connection and the bytes after the headers of an Upgrade request. */
@@ -208,17 +212,19 @@ export class GatewayServer implements Component {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, upgrade?: UpgradeRequest): Promise<void> {
+    // Read now: the socket is gone by the time a closed response is recorded.
+    const clientIp = req.socket.remoteAddress ?? '';
     const state: RequestState = {
       requestId,
       target: req.url ?? '/',
-      // Read now: the socket is gone by the time a closed response is recorded.
-      clientIp: req.socket.remoteAddress ?? '',
+      clientIp,
       startedAt: performance.now(),
       route: undefined,
       table: undefined,
       ctx: undefined,
       errorCode: null,
       upgraded: false,
+      span: this.deps.tracing?.request(req, requestId, clientIp, this.tls),
     };
     this.inFlight++;
     this.activeResponses.set(req.socket, res);
@@ -243,8 +249,9 @@ export class GatewayServer implements Component {
       const { route, stages, upstreams } = entry;
       const trustedPeer = table.isTrustedProxy(state.clientIp);
       state.route = route;
+      state.span?.route(route.name);
       this.upstreamMetrics.inFlightDelta(route.name, 1);
-      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null, caller: null };
+      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null, caller: null, span: state.span };
       state.ctx = ctx;
       for (const stage of stages) {
         const pending = stage(ctx);
@@ -290,6 +297,7 @@ export class GatewayServer implements Component {
     if (state.route) this.upstreamMetrics.inFlightDelta(routeName, -1);
     state.table?.release();
     this.metrics.observe(routeName, req.method ?? 'OTHER', status, durationMs);
+    state.span?.end(status, state.errorCode, state.ctx?.key?.id ?? null);
     const record: AccessRecord = {
       at: this.deps.clock.now(),
       requestId: state.requestId,
