@@ -264,6 +264,7 @@ export function checkIdentityHeaderRules(
   ctx: z.RefinementCtx,
 ): void {
   const owned = new Set(Object.values(names));
+  if (owned.size !== Object.keys(names).length) ctx.addIssue({ code: 'custom', path: ['gateway', 'identityHeaders'], message: 'each identity header needs its own name' });
   routes.forEach((route, i) => {
     const { set, remove } = route.headers.request;
     for (const name of Object.keys(set)) {

@@ -101,6 +101,7 @@ const { app, gatewayUrl } = await startApp({
       route('key', { auth: 'apiKey' }),
       route('fwd', { auth: 'jwt', forwardCredential: true }),
       route('open', { auth: 'none' }),
+      route('events', { auth: 'jwt' }),
     ],
   },
 });
@@ -263,24 +264,34 @@ describe('gateway JWT and API key enforcement', () => {
     }
   });
 
-  it('records each gateway auth failure as a security event, without the credential, and none for successes', async () => {
+  it('records gateway auth failures as security events, without the credential, coalescing floods, none for successes', async () => {
     const token = await sign(corp, { exp: nowSeconds() - 3600 });
-    await rejected('/jwt/events', token, 'expired');
-    const find = async () => app.store.securityEvents.recent(1000, 'auth.gateway_rejected');
+    await rejected('/events/x', token, 'expired');
+    const find = async () => (await app.store.securityEvents.recent(1000, 'auth.gateway_rejected')).filter((e) => e.details.route === 'events');
     let events = await find();
-    await waitFor('the security event', async () => (events = await find()).some((e) => String(e.details.reason).includes('ERR_JWT_EXPIRED')));
-    const expired = events.find((e) => String(e.details.reason).includes('ERR_JWT_EXPIRED'));
-    assert.ok(expired, JSON.stringify(events.slice(0, 3)));
-    assert.equal(expired.details.route, 'jwt');
+    await waitFor('the security event', async () => (events = await find()).length > 0);
+    const [expired] = events;
+    assert.ok(expired && String(expired.details.reason).includes('ERR_JWT_EXPIRED'), JSON.stringify(events));
     assert.equal(expired.details.code, 'VGL_AUTH_INVALID');
+    assert.equal(expired.details.auth, 'jwt');
     assert.equal(expired.sourceIp, '127.0.0.1');
     assert.equal(expired.severity, 'medium');
-    const forbidden = events.find((e) => e.details.code === 'VGL_AUTH_FORBIDDEN');
-    assert.ok(forbidden?.identity, 'a 403 names the authenticated caller');
-    assert.ok(!JSON.stringify(events).includes(token.split('.')[2] as string), 'no token in any event');
-    const count = events.length;
-    assert.equal((await call('/jwt/x', bearer(await sign(corp)))).status, 200);
+    assert.ok(expired.correlationId, 'the request ID');
+    // A flood of the same rejection from one address is stored once per second, not once per request.
+    for (let i = 0; i < 40; i++) await rejected('/events/x', token, 'expired again');
+    await new Promise((resolve) => setTimeout(resolve, 100));
     events = await find();
-    assert.equal(events.length, count, 'no event on success');
+    assert.ok(events.length < 20, `${events.length} events for 41 identical rejections`);
+    const missing = await call('/events/x');
+    assert.equal(missing.code, 'VGL_AUTH_MISSING');
+    await waitFor('the missing-credential event', async () => (events = await find()).some((e) => e.details.code === 'VGL_AUTH_MISSING' && e.severity === 'low'));
+    const all = await app.store.securityEvents.recent(1000, 'auth.gateway_rejected');
+    const forbidden = all.find((e) => e.details.code === 'VGL_AUTH_FORBIDDEN');
+    assert.ok(forbidden?.identity, 'a 403 names the authenticated caller');
+    assert.ok(!JSON.stringify(all).includes(token.split('.')[2] as string), 'no token in any event');
+    const count = (await find()).length;
+    assert.equal((await call('/events/x', bearer(await sign(corp)))).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal((await find()).length, count, 'no event on success');
   });
 });
