@@ -7,6 +7,8 @@ import type { Clock } from './core/clock.js';
 import { EventBus } from './core/bus.js';
 import { Lifecycle } from './core/lifecycle.js';
 import { AlertingService } from './alerting/alerting-service.js';
+import { loadAckKey } from './alerting/ack.js';
+import { CheckDownEvaluator } from './alerting/check-down-evaluator.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import type { LoadedConfig } from './config/load.js';
 import { registerHeartbeatRoute } from './console/heartbeat.js';
@@ -73,6 +75,7 @@ export class App {
   readonly console: ConsoleServer;
   readonly monitor: MonitorService;
   readonly alerting: AlertingService;
+  readonly alertRules: CheckDownEvaluator;
   private readonly lifecycle = new Lifecycle();
   private readonly registerSecret: (value: string) => void;
   private readonly accessWriter: BatchWriter<AccessRecord>;
@@ -131,7 +134,18 @@ export class App {
     });
     const services = { config, store: this.store, bus: this.bus, registry: this.registry, logger: this.logger, clock };
     this.monitor = new MonitorService(services);
-    this.alerting = new AlertingService(services);
+    this.alertRules = new CheckDownEvaluator(services);
+    this.alerting = new AlertingService({
+      ...services,
+      ackKey: loadAckKey(resolveDataDir(loaded, env)),
+      digestSources: {
+        uptime: async (now) => {
+          const out = [];
+          for (const check of config.monitor.checks) out.push({ check: check.name, uptime: (await this.monitor.history.uptimes(check.name, now))['24h'] });
+          return out;
+        },
+      },
+    });
     this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
     registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());
@@ -163,6 +177,7 @@ export class App {
     });
     // Alerting listens before the monitor produces results, and stops after it.
     this.lifecycle.add(this.alerting);
+    this.lifecycle.add(this.alertRules);
     this.lifecycle.add(this.monitor);
     this.lifecycle.add(this.console);
     // Stopped after the gateway, so the spans of drained requests are flushed too.

@@ -1,44 +1,49 @@
 import { Counter } from 'prom-client';
 import { Agent } from 'undici';
 import type { Component } from '../core/lifecycle.js';
-import type { Alert, CheckResult } from '../store/records.js';
 import type { ServiceDeps } from '../core/service-deps.js';
+import type { Alert, AlertAck } from '../store/records.js';
 import type { Logger } from '../telemetry/logger.js';
-import { CheckDownRule } from './check-down-rule.js';
-import type { AlertTransition } from './check-down-rule.js';
+import { acknowledgeAlert } from './ack.js';
+import { Digest } from './digest.js';
+import type { DigestSources } from './digest.js';
+import { Dispatcher } from './dispatcher.js';
 import { OutboxWorker } from './outbox-worker.js';
 import type { OutboxWorkerOptions, Receiver } from './outbox-worker.js';
-import { notificationPayload } from './payload.js';
 import { createNotifier } from './registry.js';
 
 export interface AlertingDeps extends ServiceDeps {
   /** Polling and retry timing; tests shorten it. */
   outbox?: Partial<OutboxWorkerOptions>;
+  /** HMAC key of signed acknowledge links (`<dataDir>/alert-ack.key`); without it notifications carry no links. */
+  ackKey?: Buffer;
+  /** Uptime for the daily digest; without it the digest says uptime is not available. */
+  digestSources?: DigestSources;
 }
 
 /**
- * Evaluates the alert rules on every check result and on a timer (so `for` is honoured between
- * results), persists every alert change, and puts each notice in the durable outbox before
- * anything is sent. Open alerts are restored from the store at start, so a restart neither
- * forgets a firing alert nor notifies it twice.
+ * Where alerts go. Takes every `alert.changed` from the bus (whoever evaluates the rules), routes it
+ * into groups, mutes what is silenced, inhibited or in maintenance, escalates what nobody
+ * acknowledges, and puts each notification in the durable outbox before anything is sent.
  */
 export class AlertingService implements Component {
   readonly name = 'alerting';
-  private readonly rules: CheckDownRule[];
+  readonly dispatcher: Dispatcher;
   private readonly worker: OutboxWorker;
-  private readonly dispatcher = new Agent({ keepAliveTimeout: 4000 });
+  private readonly receivers: Map<string, Receiver>;
+  private readonly digest: Digest | undefined;
+  private readonly http = new Agent({ keepAliveTimeout: 4000 });
   private readonly logger: Logger;
-  /** Every evaluation and its writes run one after another, so the store sees changes in order. */
+  /** Alert changes, ticks and acknowledgements run one after another, so the store sees them in order. */
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private stopped = false;
 
   constructor(private readonly deps: AlertingDeps) {
     this.logger = deps.logger.child({ component: 'alerting' });
-    this.rules = deps.config.alerting.rules.map((rule) => new CheckDownRule(rule, deps.clock));
-    const receivers = new Map<string, Receiver>(
-      deps.config.alerting.receivers.map((config) => [config.name, { config, notifier: createNotifier(config, { dispatcher: this.dispatcher }) }]),
-    );
+    const notifierDeps = { dispatcher: this.http, logger: this.logger };
+    this.receivers = new Map(deps.config.alerting.receivers.map((config) => [config.name, { config, notifier: createNotifier(config, notifierDeps) }]));
     const notifications = new Counter({
       name: 'vigil_notifications_total',
       help: 'Notification delivery attempts by receiver and outcome (delivered, failed, expired).',
@@ -46,103 +51,84 @@ export class AlertingService implements Component {
       registers: [deps.registry],
     });
     this.worker = new OutboxWorker(
-      { outbox: deps.store.outbox, receivers, clock: deps.clock, logger: this.logger, onOutcome: (receiver, outcome) => notifications.inc({ receiver, outcome }) },
+      { outbox: deps.store.outbox, receivers: this.receivers, clock: deps.clock, logger: this.logger, attempts: deps.store.alertLog, onOutcome: (receiver, outcome) => notifications.inc({ receiver, outcome }) },
       deps.outbox,
     );
+    this.dispatcher = new Dispatcher(deps.config.alerting, deps.store, deps.clock, this.logger, deps.ackKey);
+    const digest = deps.config.alerting.digest;
+    this.digest = digest === undefined ? undefined : new Digest(digest, deps.store, deps.clock, deps.digestSources);
   }
 
   async start(): Promise<void> {
-    await this.restore();
-    this.unsubscribe = this.deps.bus.on('check.result', (result) => void this.serial(() => this.observe(result)));
+    await this.dispatcher.restore(await this.deps.store.alerts.open());
+    this.unsubscribe = this.deps.bus.on('alert.changed', (alert) => void this.serial(() => this.observe(alert)));
     this.worker.start();
     this.arm();
   }
 
   async stop(deadline: number): Promise<void> {
+    this.stopped = true;
     this.unsubscribe?.();
     clearTimeout(this.timer);
     await this.chain;
     await this.worker.stop(deadline);
-    await this.dispatcher.close().catch((err: unknown) => this.logger.warn({ err }, 'notifier connection pool did not close cleanly'));
+    for (const { notifier } of this.receivers.values()) await notifier.close?.();
+    await this.http.close().catch((err: unknown) => this.logger.warn({ err }, 'notifier connection pool did not close cleanly'));
   }
 
-  /** Evaluates every rule now; the timer does this when a pending alert is due. Resolves when changes are stored. */
-  evaluateNow(): Promise<void> {
-    return this.serial(() => this.applyAll(this.rules.map((rule) => [rule, rule.evaluate()])));
+  /** Flushes every group, escalation and digest that is due now. The timer calls it; tests with a manual clock call it. */
+  tick(): Promise<void> {
+    return this.serial(async () => {
+      await this.dispatcher.tick();
+      if (this.digest !== undefined && (await this.digest.sendIfDue())) this.logger.info({ receiver: this.digest.receiver }, 'daily digest queued');
+      this.worker.wake();
+    });
   }
 
-  /** The open (pending or firing) alerts as this process sees them. */
-  openAlerts(): Alert[] {
-    return this.rules.flatMap((rule) => (rule.openAlert ? [rule.openAlert] : []));
+  /** Resolves once every alert change published so far has been taken in. */
+  settled(): Promise<void> {
+    return this.serial(() => Promise.resolve());
+  }
+
+  /** Acknowledges a firing alert (API and signed link; the CLI does the same through the store). */
+  async acknowledge(alertId: string, by: string, via: AlertAck['via'], comment = '', episode?: number): Promise<{ alert: Alert; already: boolean }> {
+    let result: { alert: Alert; already: boolean } | undefined;
+    let failure: unknown;
+    await this.serial(async () => {
+      try {
+        result = await acknowledgeAlert(this.deps.store, { alertId, by, via, comment, now: this.deps.clock.now(), ...(episode === undefined ? {} : { episode }) });
+      } catch (err) {
+        failure = err;
+      }
+    });
+    if (result === undefined) throw failure;
+    this.worker.wake();
+    return result;
+  }
+
+  private async observe(alert: Alert): Promise<void> {
+    await this.dispatcher.observe(alert);
+    await this.dispatcher.tick();
+    this.worker.wake();
   }
 
   private serial(task: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(task).catch((err: unknown) => this.logger.error({ err }, 'alert evaluation failed'));
+    this.chain = this.chain
+      .then(task)
+      .catch((err: unknown) => this.logger.error({ err }, 'alert dispatch failed'))
+      .finally(() => this.arm());
     return this.chain;
   }
 
-  private observe(result: CheckResult): Promise<void> {
-    return this.applyAll(this.rules.map((rule) => [rule, rule.observe(result)]));
-  }
-
-  private async applyAll(transitions: [CheckDownRule, AlertTransition | undefined][]): Promise<void> {
-    try {
-      for (const [rule, transition] of transitions) if (transition) await this.apply(rule, transition);
-    } finally {
-      this.arm();
-    }
-  }
-
-  private async apply(rule: CheckDownRule, { alert, notify }: AlertTransition): Promise<void> {
-    const { store, clock } = this.deps;
-    // Notices go in before the state change is stored: a crash in between repeats a notice
-    // (at-least-once), it never loses one.
-    if (notify !== undefined) {
-      const now = clock.now();
-      const payload = notificationPayload(alert, notify, now);
-      for (const receiver of rule.config.receivers) {
-        await store.outbox.enqueue({ alertId: alert.id, receiver, kind: notify, payload, createdAt: now });
-      }
-    }
-    await store.alerts.upsert(alert);
-    const line = { alert: alert.id, rule: alert.rule, severity: alert.severity, summary: alert.summary };
-    if (alert.state === 'firing') this.logger.warn(line, 'alert firing');
-    else if (alert.state === 'resolved') this.logger.info({ ...line, notified: notify !== undefined }, 'alert resolved');
-    else this.logger.info(line, 'alert pending');
-    this.deps.bus.emit('alert.changed', alert);
-    if (notify !== undefined) this.worker.wake();
-  }
-
-  /** Sets one timer for the earliest moment a pending alert is due to fire. */
+  /** One timer for the earliest due group, escalation step or digest. */
   private arm(): void {
     clearTimeout(this.timer);
-    const due = this.rules.map((rule) => rule.firesAt()).filter((at): at is number => at !== undefined);
+    if (this.stopped) return;
+    const due = [this.dispatcher.nextDue(), this.digest?.nextAt()].filter((at): at is number => at !== undefined);
     if (due.length === 0) return;
-    this.timer = setTimeout(() => void this.evaluateNow(), Math.max(0, Math.min(...due) - this.deps.clock.now()));
+    // Capped so a clock jump or a long wait never leaves the timer far in the future.
+    const wait = Math.min(Math.max(0, Math.min(...due) - this.deps.clock.now()), 60_000);
+    this.timer = setTimeout(() => void this.tick(), wait);
     this.timer.unref();
-  }
-
-  private async restore(): Promise<void> {
-    const { store } = this.deps;
-    const byId = new Map(this.rules.map((rule) => [rule.alertId, rule]));
-    for (let alert of await store.alerts.open()) {
-      const rule = byId.get(alert.id);
-      if (rule === undefined) {
-        this.logger.warn({ alert: alert.id, rule: alert.rule }, 'open alert belongs to a rule that is no longer configured; left as it is');
-        continue;
-      }
-      if (alert.state === 'pending') {
-        // A crash between enqueueing the firing notice and storing the firing state leaves a
-        // pending alert whose receivers will hear it fire: treat it as firing so they hear it resolve.
-        const notices = await store.outbox.list(alert.id);
-        const fired = notices.find((n) => n.kind === 'firing' && n.createdAt >= alert.pendingSince);
-        if (fired) {
-          alert = { ...alert, state: 'firing', firedAt: fired.createdAt, updatedAt: this.deps.clock.now() };
-          await store.alerts.upsert(alert);
-        }
-      }
-      rule.restore(alert);
-      this.logger.info({ alert: alert.id, state: alert.state }, 'open alert restored');
-    }
   }
 }

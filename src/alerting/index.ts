@@ -1,12 +1,27 @@
-/** Alerting: rules over check results, alert state, the durable outbox and its notifiers. */
+/** Alerting: where alerts go — routing, grouping, muting, escalation, the durable outbox and its notifiers. */
+export { acknowledgeAlert, ackUrl, loadAckKey, signAckToken, verifyAckToken } from './ack.js';
 export { AlertingService } from './alerting-service.js';
 export type { AlertingDeps } from './alerting-service.js';
+export { CheckDownEvaluator } from './check-down-evaluator.js';
 export { CheckDownRule } from './check-down-rule.js';
 export type { AlertTransition } from './check-down-rule.js';
+export { buildDigest, Digest } from './digest.js';
+export type { DigestContent, DigestSources } from './digest.js';
+export { Dispatcher } from './dispatcher.js';
+export { formatMatcher, matches, matchesAll, parseMatcher, unsafeRegex } from './matchers.js';
+export type { Matcher } from './matchers.js';
+export { compileSilences, Muting } from './muting.js';
 export { DEFAULT_OUTBOX_OPTIONS, OutboxWorker, retryDelay } from './outbox-worker.js';
 export type { DeliveryOutcome, OutboxWorkerDeps, OutboxWorkerOptions, Receiver, RetryPolicy } from './outbox-worker.js';
-export { notificationPayload } from './payload.js';
-export type { WebhookPayloadV1 } from './payload.js';
+export { alertLine, noticeText, noticeTitle, notificationPayload } from './payload.js';
+export type { GroupNotice, NotificationPayloadV2, PayloadAlert } from './payload.js';
 export type { Delivery, Notifier, NotifierDeps, NotifierFactory, ReceiverType } from './notifier.js';
 export { createNotifier, notifiers } from './registry.js';
-export { WebhookNotifier } from './notifiers/webhook.js';
+export { matchRoutes, routeTree } from './routing.js';
+export type { Route } from './routing.js';
+export { alertmanagerAlerts } from './notifiers/alertmanager.js';
+export { discordMessage } from './notifiers/discord.js';
+export { emailContent } from './notifiers/email.js';
+export { pagerDutyDedupKey, pagerDutyEvent } from './notifiers/pagerduty.js';
+export { slackMessage } from './notifiers/slack.js';
+export { webhookSignature, WebhookNotifier } from './notifiers/webhook.js';

@@ -4,7 +4,7 @@ import { formatDuration } from '../core/duration.js';
 import { isVigilError } from '../core/errors.js';
 import { describeRequestFailure } from '../monitor/http-request.js';
 import type { Notification } from '../store/records.js';
-import type { OutboxRepository } from '../store/store.js';
+import type { AlertLogRepository, OutboxRepository } from '../store/store.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Notifier } from './notifier.js';
 
@@ -42,6 +42,8 @@ export interface OutboxWorkerDeps {
   clock: Clock;
   logger: Logger;
   onOutcome?: (receiver: string, outcome: DeliveryOutcome) => void;
+  /** Where every attempt is recorded, for the delivery history. */
+  attempts?: AlertLogRepository;
 }
 
 /**
@@ -159,6 +161,7 @@ export class OutboxWorker {
     const receiver = this.deps.receivers.get(n.receiver);
     if (receiver === undefined) {
       await outbox.markExpired(n.id, 'receiver is no longer configured');
+      await this.record(n, 'expired', 'receiver is no longer configured');
       log.warn('notification dropped: its receiver is no longer configured');
       this.deps.onOutcome?.(n.receiver, 'expired');
       return undefined;
@@ -173,19 +176,26 @@ export class OutboxWorker {
       if (clock.now() - n.createdAt >= receiver.config.maxAge) return this.expire(n, receiver, detail, log);
       const retryAt = clock.now() + retryDelay(attempt, this.options.retry, this.options.random);
       await outbox.markFailed(n.id, detail, retryAt);
+      await this.record(n, 'failed', detail);
       log.warn({ attempt, error: detail, retryInMs: retryAt - clock.now() }, 'notification delivery failed; will retry');
       this.deps.onOutcome?.(n.receiver, 'failed');
       return retryAt;
     }
     await outbox.markDelivered(n.id, clock.now());
+    await this.record(n, 'delivered', null);
     log.info({ attempt }, 'notification delivered');
     this.deps.onOutcome?.(n.receiver, 'delivered');
     return undefined;
   }
 
+  private async record(n: Notification, outcome: DeliveryOutcome, error: string | null): Promise<void> {
+    await this.deps.attempts?.recordAttempt({ notificationId: n.id, receiver: n.receiver, attempt: n.attempts + 1, at: this.deps.clock.now(), outcome, error });
+  }
+
   private async expire(n: Notification, receiver: Receiver, detail: string, log: Logger): Promise<undefined> {
     const error = `not delivered within maxAge ${formatDuration(receiver.config.maxAge)}: ${detail}`;
     await this.deps.outbox.markExpired(n.id, error);
+    await this.record(n, 'expired', error);
     log.error({ attempts: n.attempts + 1, error }, 'notification expired undelivered');
     this.deps.onOutcome?.(n.receiver, 'expired');
     return undefined;

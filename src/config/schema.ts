@@ -4,6 +4,7 @@ import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders,
 import { monitorSection } from './check-schemas.js';
 import { tracingSection } from './tracing-schema.js';
 import { duration, httpUrl, name } from './schema-parts.js';
+import { alertingDelivery, checkAlertingDelivery } from './alerting-schema.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
 import { PII_KINDS } from '../pii/detectors.js';
 
@@ -59,15 +60,6 @@ const checkDownRule = z.strictObject({
   severity: z.enum(['info', 'warning', 'critical']).default('critical').describe('Carried in the alert and its notifications.'),
   receivers: z.array(name('receiver name')).min(1).describe('Receivers notified when the alert fires and resolves.'),
   summary: z.string().max(500).optional().describe('One line for the notification; default names the check and its last failure.'),
-});
-
-const webhookReceiver = z.strictObject({
-  name: name('receiver name').describe('Referenced by rules.'),
-  type: z.literal('webhook').describe('JSON POST; more notifier types come with the alerting work.'),
-  url: httpUrl.describe('URL that receives a JSON POST per notification.'),
-  headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. an authorization token.'),
-  timeout: duration.prefault('5s').describe('Time allowed for one delivery attempt.'),
-  maxAge: duration.prefault('24h').describe('Retries stop when a notification is older than this.'),
 });
 
 const customRole = z.strictObject({
@@ -165,7 +157,7 @@ export const configSchema = z
     alerting: z
       .strictObject({
         rules: z.array(checkDownRule).default([]).describe('Alert rules.'),
-        receivers: z.array(webhookReceiver).default([]).describe('Where notifications go.'),
+        ...alertingDelivery,
       })
       .prefault({}),
     vault: z
@@ -201,6 +193,7 @@ export const configSchema = z
     checkIdentity(config.identity, ctx);
     checkJwtIssuers(config.gateway.jwt, config.identity.tokens.issuer, config.gateway.routes, ctx);
     checkIdentityHeaderRules(config.gateway.identityHeaders, config.gateway.routes, ctx);
+    checkAlertingDelivery(config.alerting, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
     const checks = new Set(config.monitor.checks.map((c) => c.name));
     const receivers = new Set(config.alerting.receivers.map((r) => r.name));
     config.monitor.checks.forEach((check, i) => {
@@ -254,3 +247,4 @@ export type HttpCheckConfig = Extract<CheckConfig, { type: 'http' }>;
 export type RuleConfig = VigilConfig['alerting']['rules'][number];
 export type IdentityConfig = VigilConfig['identity'];
 export type ReceiverConfig = VigilConfig['alerting']['receivers'][number];
+export type { InhibitRuleConfig, MaintenanceWindowConfig, RouteNodeConfig } from './alerting-schema.js';

@@ -60,7 +60,7 @@ export interface Alert {
   updatedAt: number;
 }
 
-export type NotificationKind = 'firing' | 'resolved';
+export type NotificationKind = 'firing' | 'resolved' | 'acknowledged' | 'digest';
 export type NotificationState = 'pending' | 'delivered' | 'expired';
 
 export interface Notification {
@@ -76,6 +76,62 @@ export interface Notification {
   nextAttemptAt: number;
   lastError: string | null;
   deliveredAt: number | null;
+}
+
+/** A silence: alerts matching every matcher are not notified between startsAt and endsAt. */
+export interface Silence {
+  id: string;
+  /** Matcher texts, e.g. `check="db"`, `severity=~"warning|info"`. */
+  matchers: string[];
+  startsAt: number;
+  endsAt: number;
+  author: string;
+  comment: string;
+  createdAt: number;
+  /** Set when the silence was ended early (`endsAt` is then that moment too). */
+  expiredAt: number | null;
+}
+
+/** One line of an alert's history: a state change as published, an acknowledgement, a notice. */
+export interface AlertEvent {
+  id: number;
+  alertId: string;
+  at: number;
+  /** `pending`, `firing`, `resolved`, `acknowledged`, `notified`, `suppressed`, `escalated`. */
+  event: string;
+  severity: Severity | null;
+  detail: string;
+}
+
+/** Which notification carried which alert to which receiver: decides who hears a resolution. */
+export interface AlertReceipt {
+  alertId: string;
+  /** The alert's `pendingSince`: one outage of a recurring alert ID. */
+  episode: number;
+  receiver: string;
+  groupKey: string;
+  kind: NotificationKind;
+  notificationId: number;
+  at: number;
+}
+
+export interface AlertAck {
+  alertId: string;
+  episode: number;
+  by: string;
+  via: 'cli' | 'api' | 'link';
+  comment: string;
+  at: number;
+}
+
+/** One attempt to deliver one outbox notification. */
+export interface DeliveryAttempt {
+  notificationId: number;
+  receiver: string;
+  attempt: number;
+  at: number;
+  outcome: 'delivered' | 'failed' | 'expired';
+  error: string | null;
 }
 
 export interface ApiKey {

@@ -1,5 +1,6 @@
 import type { SystemSample } from './records.js';
 import type { AccessRecord, Alert, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
+import type { AlertAck, AlertEvent, AlertReceipt, DeliveryAttempt, Silence } from './records.js';
 import type { LoginLock, MfaEnrolment, RefreshToken, SecurityEvent, Session, User } from './records.js';
 
 /**
@@ -14,6 +15,8 @@ export interface Store {
   readonly systemSamples: SystemSampleRepository;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
+  readonly alertLog: AlertLogRepository;
+  readonly silences: SilenceRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
@@ -120,6 +123,38 @@ export interface OutboxRepository {
   markFailed(id: number, error: string, nextAttemptAt: number): Promise<void>;
   markExpired(id: number, error: string): Promise<void>;
   list(alertId: string): Promise<Notification[]>;
+  get(id: number): Promise<Notification | undefined>;
+}
+
+export interface HistoryQuery {
+  alertId?: string;
+  from: number;
+  to: number;
+  limit: number;
+}
+
+/** The kept history of alerting: alert events, who got which alert, acknowledgements, delivery attempts. */
+export interface AlertLogRepository {
+  append(event: Omit<AlertEvent, 'id'>): Promise<void>;
+  events(query: HistoryQuery): Promise<AlertEvent[]>;
+  addReceipts(receipts: readonly AlertReceipt[]): Promise<void>;
+  receipts(alertId: string, episode: number): Promise<AlertReceipt[]>;
+  /** The newest receipts of an alert: the notifications it was part of. */
+  receiptsFor(alertId: string, limit: number): Promise<AlertReceipt[]>;
+  addAck(ack: AlertAck): Promise<void>;
+  acks(alertId: string, episode: number): Promise<AlertAck[]>;
+  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  attempts(notificationId: number): Promise<DeliveryAttempt[]>;
+  recentAttempts(from: number, to: number, limit: number): Promise<DeliveryAttempt[]>;
+}
+
+export interface SilenceRepository {
+  insert(silence: Silence): Promise<void>;
+  get(id: string): Promise<Silence | undefined>;
+  /** Silences whose end is after `since` (all with since = 0), newest first. */
+  list(since: number): Promise<Silence[]>;
+  /** Ends a silence at `at`; false when there is no such silence or it already ended. */
+  expire(id: string, at: number): Promise<boolean>;
 }
 
 /** One encrypted secret version: the value sealed under a data key, the data key sealed under a master key. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { AlertingService } from '../../src/alerting/index.js';
-import type { WebhookPayloadV1 } from '../../src/alerting/index.js';
+import { AlertingService, CheckDownEvaluator } from '../../src/alerting/index.js';
+import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import { EventBus } from '../../src/core/bus.js';
 import type { Clock } from '../../src/core/clock.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -11,13 +11,13 @@ import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
 import { startServer, tempDir } from '../support/helpers.js';
 import { ManualClock, quietLogger, testConfig, waitFor } from './support.js';
 
-async function webhookReceiver(): Promise<{ url: string; payloads: WebhookPayloadV1[] }> {
-  const payloads: WebhookPayloadV1[] = [];
+async function webhookReceiver(): Promise<{ url: string; payloads: NotificationPayloadV2[] }> {
+  const payloads: NotificationPayloadV2[] = [];
   const { url } = await startServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      payloads.push(JSON.parse(Buffer.concat(chunks).toString()) as WebhookPayloadV1);
+      payloads.push(JSON.parse(Buffer.concat(chunks).toString()) as NotificationPayloadV2);
       res.end();
     });
   });
@@ -39,14 +39,26 @@ async function startAlerting(clock: Clock, receiverUrl: string, forDuration: str
       rules: [{ name: 'api-down', kind: 'checkDown', check: 'api', for: forDuration, severity: 'warning', receivers: ['ops', 'chat'] }],
     },
   });
-  const alerting = new AlertingService({ config, store, bus, clock, registry: createMetricsRegistry(), logger: quietLogger(), outbox: { pollMs: 50, retry: { baseMs: 20, capMs: 80 } } });
+  const deps = { config, store, bus, clock, registry: createMetricsRegistry(), logger: quietLogger() };
+  const delivery = new AlertingService({ ...deps, outbox: { pollMs: 50, retry: { baseMs: 20, capMs: 80 } } });
+  const rules = new CheckDownEvaluator(deps);
   const changes: Alert[] = [];
   bus.on('alert.changed', (alert) => changes.push(alert));
-  await alerting.start();
+  await delivery.start();
+  await rules.start();
   after(async () => {
-    await alerting.stop(Date.now() + 1000);
+    await rules.stop();
+    await delivery.stop(Date.now() + 1000);
     await store.close();
   });
+  /** Evaluates the rules now and waits until delivery has taken every change in. */
+  const alerting = {
+    evaluateNow: async () => {
+      await rules.evaluateNow();
+      await delivery.settled();
+    },
+    openAlerts: () => rules.openAlerts(),
+  };
   const emit = (status: 'up' | 'down') => {
     const result: CheckResult = { check: 'api', at: clock.now(), status, latencyMs: 1, detail: status === 'up' ? 'status 200' : 'status 503 not in [200]' };
     bus.emit('check.result', result);
@@ -63,7 +75,7 @@ describe('alerting service', () => {
     emit('down');
     await alerting.evaluateNow();
     assert.equal((await store.alerts.get('api-down'))?.state, 'pending');
-    assert.deepEqual(await store.outbox.list('api-down'), [], 'nothing to say while pending');
+    assert.deepEqual(await store.alertLog.receipts('api-down', start), [], 'nothing to say while pending');
 
     clock.advance(59_999);
     emit('down');
@@ -75,24 +87,29 @@ describe('alerting service', () => {
     const firing = await store.alerts.get('api-down');
     assert.equal(firing?.state, 'firing');
     assert.equal(firing?.firedAt, start + 60_000);
-    const notices = await store.outbox.list('api-down');
-    assert.deepEqual(notices.map((n) => [n.receiver, n.kind]), [['ops', 'firing'], ['chat', 'firing']]);
+    const receipts = await store.alertLog.receipts('api-down', start);
+    assert.deepEqual(receipts.map((r) => [r.receiver, r.kind]).sort(), [['chat', 'firing'], ['ops', 'firing']]);
     await waitFor(() => hook.payloads.length === 2, 2000, 'firing notices delivered');
-    assert.deepEqual(hook.payloads[0], {
-      version: 1,
-      status: 'firing',
-      alert: {
+    const ops = hook.payloads.find((p) => p.receiver === 'ops');
+    assert.deepEqual(ops?.alerts, [
+      {
         id: 'api-down',
         rule: 'api-down',
         severity: 'warning',
+        status: 'firing',
         labels: { rule: 'api-down', check: 'api' },
+        annotations: {},
         summary: 'check api is down: status 503 not in [200]',
         startsAt: new Date(start).toISOString(),
         firedAt: new Date(start + 60_000).toISOString(),
         resolvedAt: null,
+        acknowledged: null,
+        ackUrl: null,
       },
-      sentAt: new Date(start + 60_000).toISOString(),
-    });
+    ]);
+    assert.equal(ops?.version, 2);
+    assert.equal(ops?.status, 'firing');
+    assert.equal(ops?.sentAt, new Date(start + 60_000).toISOString());
 
     clock.advance(5000);
     emit('up');
@@ -102,7 +119,7 @@ describe('alerting service', () => {
     await waitFor(() => hook.payloads.length === 4, 2000, 'resolved notices delivered');
     const resolved = hook.payloads[2];
     assert.equal(resolved?.status, 'resolved');
-    assert.equal(resolved?.alert.resolvedAt, new Date(start + 65_000).toISOString());
+    assert.equal(resolved?.alerts[0]?.resolvedAt, new Date(start + 65_000).toISOString());
     assert.deepEqual(changes.map((a) => a.state), ['pending', 'firing', 'resolved']);
     assert.deepEqual(alerting.openAlerts(), []);
   });
@@ -129,6 +146,6 @@ describe('alerting service', () => {
     emit('up');
     await alerting.evaluateNow();
     assert.deepEqual(changes.map((a) => a.state), ['pending', 'resolved']);
-    assert.deepEqual(await store.outbox.list('api-down'), []);
+    assert.deepEqual(await store.outbox.due(Number.MAX_SAFE_INTEGER, 10), []);
   });
 });

@@ -39,7 +39,7 @@ async function receiver(statuses: number[] = []): Promise<{ server: Server; url:
 function setup(url: string, receiverExtra: Record<string, unknown> = {}): { store: Store; worker: OutboxWorker } {
   const store = openSqliteStore(tempDir());
   const config = testConfig({ alerting: { receivers: [{ name: 'hook', type: 'webhook', url, timeout: 2000, headers: { 'x-token': 'abc' }, ...receiverExtra }] } });
-  const receivers = new Map<string, Receiver>(config.alerting.receivers.map((c) => [c.name, { config: c, notifier: createNotifier(c, { dispatcher }) }]));
+  const receivers = new Map<string, Receiver>(config.alerting.receivers.map((c) => [c.name, { config: c, notifier: createNotifier(c, { dispatcher, logger: quietLogger() }) }]));
   const worker = new OutboxWorker(
     { outbox: store.outbox, receivers, clock: systemClock, logger: quietLogger() },
     { pollMs: 50, retry: { baseMs: 20, capMs: 80 } },

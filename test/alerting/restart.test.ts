@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { WebhookPayloadV1 } from '../../src/alerting/index.js';
+import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { LogCapture, startServer, tempDir } from '../support/helpers.js';
@@ -13,12 +13,12 @@ describe('alerting across a restart', () => {
       res.statusCode = apiStatus;
       res.end();
     });
-    const payloads: WebhookPayloadV1[] = [];
+    const payloads: NotificationPayloadV2[] = [];
     const hook = await startServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        payloads.push(JSON.parse(Buffer.concat(chunks).toString()) as WebhookPayloadV1);
+        payloads.push(JSON.parse(Buffer.concat(chunks).toString()) as NotificationPayloadV2);
         res.end();
       });
     });
@@ -45,7 +45,7 @@ describe('alerting across a restart', () => {
 
     const first = await startApp();
     const failed = await waitFor(async () => {
-      const [n] = await first.store.outbox.list('api-down');
+      const [n] = await first.store.outbox.due(Number.MAX_SAFE_INTEGER, 10);
       return n !== undefined && n.attempts >= 1 && n;
     }, 3000, 'a failed delivery attempt');
     assert.equal(failed.state, 'pending');
@@ -54,19 +54,19 @@ describe('alerting across a restart', () => {
 
     await new Promise<void>((resolve) => hook.server.listen(hook.port, '127.0.0.1', resolve));
     const second = await startApp();
-    assert.equal(second.alerting.openAlerts()[0]?.state, 'firing', 'the firing alert is restored');
-    await waitFor(async () => (await second.store.outbox.list('api-down'))[0]?.state === 'delivered', 3000, 'delivery after the restart');
+    assert.equal(second.alertRules.openAlerts()[0]?.state, 'firing', 'the firing alert is restored');
+    await waitFor(async () => (await second.store.outbox.get(failed.id))?.state === 'delivered', 3000, 'delivery after the restart');
     assert.equal(payloads.length, 1);
     assert.equal(payloads[0]?.status, 'firing');
-    assert.equal(payloads[0]?.alert.id, 'api-down');
+    assert.equal(payloads[0]?.alerts[0]?.id, 'api-down');
     // Still down after the restart: the restored alert must not fire (and notify) a second time.
     await new Promise((resolve) => setTimeout(resolve, 150));
-    assert.deepEqual((await second.store.outbox.list('api-down')).map((n) => n.kind), ['firing']);
+    assert.deepEqual((await second.store.outbox.list(failed.alertId)).map((n) => n.kind), ['firing']);
 
     apiStatus = 200;
     await waitFor(() => payloads.length === 2, 3000, 'the resolved notice');
     assert.equal(payloads[1]?.status, 'resolved');
-    assert.equal(payloads[1]?.alert.firedAt, payloads[0]?.alert.firedAt);
+    assert.equal(payloads[1]?.alerts[0]?.firedAt, payloads[0]?.alerts[0]?.firedAt);
     assert.equal((await second.store.alerts.get('api-down'))?.state, 'resolved');
   });
 });

@@ -102,7 +102,7 @@ alerting:
       headers: { authorization: "Bearer \${HOOK_TOKEN}", x-literal: "$\${NOT_A_VAR}", x-default: "\${UNSET:-fallback}" }
 `;
     const loaded = parseConfig(yaml, 't', { HOOK_HOST: '127.0.0.1', HOOK_TOKEN: 'tok-secret-123' });
-    const receiver = loaded.config.alerting.receivers[0];
+    const receiver = loaded.config.alerting.receivers[0] as { url: string; headers: Record<string, string> } | undefined;
     assert.equal(receiver?.url, 'http://127.0.0.1:7002/hook');
     assert.deepEqual(receiver?.headers, { authorization: 'Bearer tok-secret-123', 'x-literal': '${NOT_A_VAR}', 'x-default': 'fallback' });
     assert.deepEqual(loaded.secretValues, ['tok-secret-123'], 'values of secret-looking variables are registered for redaction');

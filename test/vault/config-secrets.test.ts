@@ -34,7 +34,7 @@ describe('${secret:NAME} in the configuration', () => {
   it('resolves from the vault, audits the read, and the value never reaches the log', async () => {
     const { file } = await setup((d) => withReceiver(d, '${secret:HOOK_TOKEN}'));
     const loaded = await loadConfigWithSecrets(file, {});
-    assert.equal(loaded.config.alerting.receivers[0]?.headers.authorization, `Bearer ${CANARY}`);
+    assert.equal((loaded.config.alerting.receivers[0] as { headers: Record<string, string> } | undefined)?.headers.authorization, `Bearer ${CANARY}`);
     assert.ok(loaded.secretValues.includes(CANARY));
     const log = new LogCapture();
     const app = new App(loaded, { env: {}, logDestination: log });
@@ -66,6 +66,6 @@ describe('${secret:NAME} in the configuration', () => {
     await assert.rejects(loadConfigWithSecrets(file, {}), (err: ConfigError) => err.issues.some((i) => i.code === 'VGL_CONFIG_SECRET_UNSET' && i.path === 'audit.failClosed'));
     const literal = await setup((d) => withReceiver(d, '$${secret:HOOK_TOKEN}'));
     const loaded = await loadConfigWithSecrets(literal.file, {});
-    assert.equal(loaded.config.alerting.receivers[0]?.headers.authorization, 'Bearer ${secret:HOOK_TOKEN}');
+    assert.equal((loaded.config.alerting.receivers[0] as { headers: Record<string, string> } | undefined)?.headers.authorization, 'Bearer ${secret:HOOK_TOKEN}');
   });
 });

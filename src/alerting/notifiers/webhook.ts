@@ -1,54 +1,50 @@
-import { request } from 'undici';
-import type { ReceiverConfig } from '../../config/schema.js';
-import { VigilError } from '../../core/errors.js';
-import { describeRequestFailure, splitUrlCredentials } from '../../monitor/http-request.js';
+import { createHmac } from 'node:crypto';
+import { splitUrlCredentials } from '../../monitor/http-request.js';
 import type { Delivery, Notifier, NotifierDeps, NotifierFactory } from '../notifier.js';
+import type { ReceiverConfig } from '../../config/schema.js';
+import { postJson } from './http.js';
 
-/** Bytes of a receiver's answer read before the connection is released; the body itself is ignored. */
-const BODY_LIMIT = 16 * 1024;
+type WebhookConfig = Extract<ReceiverConfig, { type: 'webhook' }>;
 
-/** POSTs the notification's JSON to a URL; any 2xx answer counts as delivered. */
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: what `X-Vigil-Signature` carries. */
+export function webhookSignature(secret: string, body: string, unixSeconds: number): string {
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
+  return `t=${unixSeconds},v1=${mac}`;
+}
+
+/** POSTs the notification's JSON (payload version 2) to a URL; any 2xx answer counts as delivered. */
 export class WebhookNotifier implements Notifier {
   readonly receiver: string;
   private readonly url: string;
   private readonly headers: Record<string, string>;
 
-  constructor(private readonly config: ReceiverConfig, private readonly deps: NotifierDeps) {
+  constructor(private readonly config: WebhookConfig, private readonly deps: NotifierDeps, private readonly now: () => number = Date.now) {
     this.receiver = config.name;
     const { url, authorization } = splitUrlCredentials(config.url);
     this.url = url;
     this.headers = {
-      'content-type': 'application/json; charset=utf-8',
-      'user-agent': 'vigil-alerting',
       ...(authorization === undefined ? {} : { authorization }),
       // The operator's headers win: they may carry the receiver's own authorization.
       ...config.headers,
     };
   }
 
-  async send(delivery: Delivery, signal: AbortSignal): Promise<void> {
-    const timeout = AbortSignal.timeout(this.config.timeout);
-    const combined = AbortSignal.any([signal, timeout]);
-    let status: number;
-    try {
-      const res = await request(this.url, {
-        method: 'POST',
-        headers: {
-          ...this.headers,
-          'x-vigil-notification-id': String(delivery.notificationId),
-          'x-vigil-attempt': String(delivery.attempt),
-        },
-        body: delivery.payload,
-        dispatcher: this.deps.dispatcher,
-        signal: combined,
-      });
-      status = res.statusCode;
-      await res.body.dump({ limit: BODY_LIMIT, signal: combined }).catch(() => undefined);
-    } catch (err) {
-      const detail = timeout.aborted ? `timed out after ${this.config.timeout}ms` : signal.aborted ? 'cancelled' : describeRequestFailure(err);
-      throw new VigilError('VGL_NOTIFY_FAILED', `webhook ${this.receiver}: ${detail}`, { cause: err });
-    }
-    if (status < 200 || status > 299) throw new VigilError('VGL_NOTIFY_FAILED', `webhook ${this.receiver}: status ${status}`);
+  send(delivery: Delivery, signal: AbortSignal): Promise<void> {
+    const signature: Record<string, string> = this.config.secret === undefined ? {} : { 'x-vigil-signature': webhookSignature(this.config.secret, delivery.payload, Math.floor(this.now() / 1000)) };
+    return postJson({
+      what: `webhook ${this.receiver}`,
+      url: this.url,
+      headers: {
+        ...this.headers,
+        ...signature,
+        'x-vigil-notification-id': String(delivery.notificationId),
+        'x-vigil-attempt': String(delivery.attempt),
+      },
+      body: delivery.payload,
+      timeoutMs: this.config.timeout,
+      dispatcher: this.deps.dispatcher,
+      signal,
+    });
   }
 }
 

@@ -230,4 +230,58 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE sessions ADD COLUMN mfa_pending INTEGER NOT NULL DEFAULT 0;
   `,
+  // Alert delivery: the alert history, which notification carried which alert to whom (so
+  // resolutions reach exactly those who heard the alert fire), acknowledgements, every delivery
+  // attempt, and silences.
+  `
+  CREATE TABLE alert_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    severity TEXT,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX alert_events_alert ON alert_events (alert_id, at);
+  CREATE INDEX alert_events_at ON alert_events (at);
+  CREATE TABLE alert_receipts (
+    alert_id TEXT NOT NULL,
+    episode INTEGER NOT NULL,
+    receiver TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    notification_id INTEGER NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX alert_receipts_alert ON alert_receipts (alert_id, episode);
+  CREATE TABLE alert_acks (
+    alert_id TEXT NOT NULL,
+    episode INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    via TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX alert_acks_alert ON alert_acks (alert_id, episode);
+  CREATE TABLE delivery_attempts (
+    notification_id INTEGER NOT NULL,
+    receiver TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX delivery_attempts_notification ON delivery_attempts (notification_id);
+  CREATE INDEX delivery_attempts_at ON delivery_attempts (at);
+  CREATE TABLE silences (
+    id TEXT PRIMARY KEY,
+    matchers TEXT NOT NULL,
+    starts_at INTEGER NOT NULL,
+    ends_at INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expired_at INTEGER
+  );
+  `,
 ];

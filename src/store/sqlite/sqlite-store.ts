@@ -26,6 +26,7 @@ import { SqliteRefreshTokens } from './refresh-tokens.js';
 import { SqliteMfa } from './mfa.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteSecrets } from './secrets.js';
+import { SqliteAlertLog, SqliteSilences } from './alerting.js';
 
 export const DB_FILE = 'vigil.db';
 
@@ -77,6 +78,8 @@ export class SqliteStore implements Store {
   readonly systemSamples: SqliteSystemSamples;
   readonly alerts: AlertRepository;
   readonly outbox: OutboxRepository;
+  readonly alertLog: SqliteAlertLog;
+  readonly silences: SqliteSilences;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
@@ -94,6 +97,8 @@ export class SqliteStore implements Store {
     this.systemSamples = new SqliteSystemSamples(db);
     this.alerts = new SqliteAlerts(db);
     this.outbox = new SqliteOutbox(db);
+    this.alertLog = new SqliteAlertLog(db);
+    this.silences = new SqliteSilences(db);
     this.users = new SqliteUsers(db);
     this.sessions = new SqliteSessions(db);
     this.loginThrottle = new SqliteLoginThrottle(db);
@@ -240,6 +245,7 @@ class SqliteOutbox implements OutboxRepository {
   private readonly failedStmt;
   private readonly expiredStmt;
   private readonly listStmt;
+  private readonly getStmt;
 
   constructor(db: Database.Database) {
     this.insertStmt = db.prepare(
@@ -251,6 +257,7 @@ class SqliteOutbox implements OutboxRepository {
     this.failedStmt = db.prepare('UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?');
     this.expiredStmt = db.prepare("UPDATE notifications SET state = 'expired', attempts = attempts + 1, last_error = ? WHERE id = ?");
     this.listStmt = db.prepare('SELECT * FROM notifications WHERE alert_id = ? ORDER BY id');
+    this.getStmt = db.prepare('SELECT * FROM notifications WHERE id = ?');
   }
 
   enqueue(n: NewNotification): Promise<number> {
@@ -281,6 +288,13 @@ class SqliteOutbox implements OutboxRepository {
 
   list(alertId: string): Promise<Notification[]> {
     return guarded('outbox read', () => (this.listStmt.all(alertId) as Row[]).map(toNotification));
+  }
+
+  get(id: number): Promise<Notification | undefined> {
+    return guarded('outbox read', () => {
+      const row = this.getStmt.get(id) as Row | undefined;
+      return row && toNotification(row);
+    });
   }
 }
 
