@@ -8,6 +8,7 @@ import { EventBus } from './core/bus.js';
 import { Lifecycle } from './core/lifecycle.js';
 import { AlertingService } from './alerting/alerting-service.js';
 import { loadAckKey } from './alerting/ack.js';
+import { registerAlertRoutes } from './console/alerts-routes.js';
 import { CheckDownEvaluator } from './alerting/check-down-evaluator.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import type { LoadedConfig } from './config/load.js';
@@ -135,9 +136,10 @@ export class App {
     const services = { config, store: this.store, bus: this.bus, registry: this.registry, logger: this.logger, clock };
     this.monitor = new MonitorService(services);
     this.alertRules = new CheckDownEvaluator(services);
+    const ackKey = loadAckKey(resolveDataDir(loaded, env));
     this.alerting = new AlertingService({
       ...services,
-      ackKey: loadAckKey(resolveDataDir(loaded, env)),
+      ackKey,
       digestSources: {
         uptime: async (now) => {
           const out = [];
@@ -151,6 +153,7 @@ export class App {
     registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());
     registerSecretRoutes(this.console.app, this.vault.secrets);
     registerAuditRoutes(this.console.app, this.store.audit, this.vault.audit);
+    registerAlertRoutes(this.console.app, { alerting: this.alerting, store: this.store, audit: this.audit, ackKey, now: () => clock.now() });
 
     this.lifecycle.add({
       name: 'store',
