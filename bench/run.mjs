@@ -1,6 +1,9 @@
 /* global clearTimeout, Buffer, performance */
 // Vigil gateway benchmark: wrk against the same upstream directly, through the bare undici proxy
-// (bench/bare-proxy.mjs, the reference) and through Vigil (auth + metrics + access log), in one run.
+// (bench/bare-proxy.mjs, the reference), nginx proxy_pass with upstream keep-alive, an Express
+// stack (bench/express-proxy.mjs) and Vigil with its full default pipeline (API-key auth, rate
+// limit, metrics, access log, tracing sampled to an OTLP sink), in one run; then the added latency
+// of each at a fixed moderate rate (bench/fixed-rate.mjs, open loop).
 //
 //   npm run build && npm run bench
 //   node bench/run.mjs --duration 10s --connections 50 --threads 2 --rounds 3 --pin split
@@ -12,7 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, release, tmpdir, totalmem, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +28,8 @@ const VIGIL_MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 const LUA = join(BENCH_DIR, 'report.lua');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
 const PATH = '/v1/ping';
+const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+const FIXED_RATE = join(BENCH_DIR, 'fixed-rate.mjs');
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -36,7 +41,23 @@ const OPTIONS = {
   connections: { env: 'BENCH_CONNECTIONS', default: '50', help: 'wrk connections' },
   threads: { env: 'BENCH_THREADS', default: '1', help: 'wrk threads (one is plenty below ~40k req/s and adds least jitter on 2 CPUs)' },
   rounds: { env: 'BENCH_ROUNDS', default: '3', help: 'measured rounds; each round runs every target once, interleaved' },
-  targets: { env: 'BENCH_TARGETS', default: 'direct,bare,vigil', help: 'comma list of: direct, bare, vigil, vigil-nolog, vigil-noauth' },
+  targets: {
+    env: 'BENCH_TARGETS',
+    default: 'direct,bare,nginx,express,vigil',
+    help: 'comma list of: direct, bare, nginx, express, vigil, vigil-notrace, vigil-nolog, vigil-noauth',
+  },
+  'trace-ratio': { env: 'BENCH_TRACE_RATIO', default: '0.1', help: "Vigil's tracing.sampleRatio for the targets with tracing (spans exported to a loopback OTLP sink)" },
+  'rate-limit': {
+    env: 'BENCH_RATE_LIMIT',
+    default: 'auto',
+    help: "'on': a per-key rate limit (never reached) on Vigil's route; 'auto': on when the build supports route rateLimits; 'off'",
+  },
+  'fixed-rate': {
+    env: 'BENCH_FIXED_RATE',
+    default: 'auto',
+    help: "req/s of the open-loop added-latency phase; 'auto': half of Vigil's median saturation throughput; 'off' to skip",
+  },
+  'fixed-duration': { env: 'BENCH_FIXED_DURATION', default: '10', help: 'seconds of each fixed-rate run (after 2 s of warm-up at the same rate)' },
   pin: {
     env: 'BENCH_PIN',
     default: 'isolate',
@@ -78,6 +99,10 @@ function parseOptions(argv) {
   if (!Object.keys(PINNING).includes(values.pin)) fail(`--pin must be one of ${Object.keys(PINNING).join(', ')}`);
   if (!['on', 'off'].includes(values['cpu-prof'])) fail("--cpu-prof must be 'on' or 'off'");
   if (values.quiet !== 'off') int('quiet', 0);
+  const ratio = Number(values['trace-ratio']);
+  if (!(ratio >= 0 && ratio <= 1)) fail('--trace-ratio must be between 0 and 1');
+  if (!['on', 'off', 'auto'].includes(values['rate-limit'])) fail("--rate-limit must be 'on', 'off' or 'auto'");
+  if (values['fixed-rate'] !== 'off' && values['fixed-rate'] !== 'auto') int('fixed-rate', 1);
   return {
     duration: dur('duration'),
     warmup: dur('warmup'),
@@ -88,16 +113,23 @@ function parseOptions(argv) {
     pin: values.pin,
     cpuProf: values['cpu-prof'] === 'on',
     quiet: values.quiet === 'off' ? null : Number(values.quiet),
+    traceRatio: ratio,
+    rateLimit: values['rate-limit'],
+    fixedRate: values['fixed-rate'] === 'off' ? null : values['fixed-rate'] === 'auto' ? 'auto' : Number(values['fixed-rate']),
+    fixedDuration: int('fixed-duration', 1),
   };
 }
 
-/** What each target is. Vigil variants differ only in the route's auth and the access log switch. */
+/** What each target is. Vigil variants differ in the route's auth, the access log and tracing switches. */
 const TARGETS = {
   direct: { label: 'direct upstream', kind: 'upstream' },
   bare: { label: 'bare undici proxy', kind: 'bare' },
-  vigil: { label: 'Vigil (auth+metrics+log)', kind: 'vigil', auth: true, accessLog: true },
-  'vigil-nolog': { label: 'Vigil, access log off', kind: 'vigil', auth: true, accessLog: false },
-  'vigil-noauth': { label: 'Vigil, auth: none', kind: 'vigil', auth: false, accessLog: true },
+  nginx: { label: 'nginx proxy_pass, keep-alive', kind: 'nginx' },
+  express: { label: 'Express stack', kind: 'express' },
+  vigil: { label: 'Vigil, full pipeline', kind: 'vigil', auth: true, accessLog: true, tracing: true },
+  'vigil-notrace': { label: 'Vigil, tracing off', kind: 'vigil', auth: true, accessLog: true, tracing: false },
+  'vigil-nolog': { label: 'Vigil, access log off', kind: 'vigil', auth: true, accessLog: false, tracing: false },
+  'vigil-noauth': { label: 'Vigil, auth: none', kind: 'vigil', auth: false, accessLog: true, tracing: false },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -177,9 +209,93 @@ function placeServers(opts, servers, underTest) {
   if (opts.pin !== 'isolate') return;
   for (const server of servers) {
     const cpu = server.name === underTest ? '1' : '0';
-    const moved = spawnSync('taskset', ['-a', '-p', '-c', cpu, String(server.child.pid)], { encoding: 'utf8' });
-    if (moved.status !== 0) fail(`taskset could not move ${server.name} to CPU ${cpu}: ${moved.stderr}`);
+    // Every process of the server: nginx's worker is a child of its master.
+    for (const pid of processTree(server.child.pid)) {
+      const moved = spawnSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { encoding: 'utf8' });
+      if (moved.status !== 0) fail(`taskset could not move ${server.name} (pid ${pid}) to CPU ${cpu}: ${moved.stderr}`);
+    }
   }
+}
+
+/** A process and all its descendants (Linux /proc). */
+function processTree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const children = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (children) out.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * nginx as the reference native proxy: one worker (one core, as Vigil), proxy_pass to an upstream
+ * block with keep-alive connections, a buffered access log (Vigil writes one too), everything
+ * (config, pid, logs, temp paths) in its own temp dir. Run as an unprivileged user when the harness
+ * runs as root.
+ */
+async function startNginx(opts, upstreamPort) {
+  const dir = join(tempDir, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(
+    conf,
+    [
+      '# generated by bench/run.mjs',
+      'daemon off;',
+      'worker_processes 1;',
+      `pid ${join(dir, 'nginx.pid')};`,
+      `error_log ${join(dir, 'error.log')} warn;`,
+      'events { worker_connections 4096; }',
+      'http {',
+      `  access_log ${join(dir, 'access.log')} combined buffer=64k flush=1s;`,
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`),
+      '  keepalive_timeout 5s;',
+      `  upstream bench_upstream { server 127.0.0.1:${upstreamPort}; keepalive 256; }`,
+      '  server {',
+      `    listen 127.0.0.1:${port};`,
+      '    location / {',
+      '      proxy_pass http://bench_upstream;',
+      '      proxy_http_version 1.1;',
+      '      proxy_set_header Connection "";',
+      '      proxy_set_header Host $proxy_host;',
+      '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;',
+      '    }',
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  let ids = {};
+  if (process.getuid?.() === 0) {
+    const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
+    const uid = Number(nobody.stdout.trim());
+    if (!Number.isInteger(uid)) fail('running as root, but there is no user "nobody" to run nginx as');
+    const gid = Number(spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    spawnSync('chown', ['-R', `${uid}:${gid}`, dir]);
+    spawnSync('chmod', ['o+x', tempDir]);
+    ids = { uid, gid };
+  }
+  const [command, argv] = pinned(PINNING[opts.pin].servers, NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')]);
+  const child = track(spawn(command, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], ...ids }), 'nginx');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (!alive(child)) fail(`nginx exited during start-up (${child.exitCode ?? child.signalCode}):\n${tail(join(dir, 'error.log'))}`);
+    try {
+      await httpGet(`http://127.0.0.1:${port}${PATH}`);
+      break;
+    } catch {
+      if (Date.now() > deadline) fail(`nginx did not start listening within 10 s:\n${tail(join(dir, 'error.log'))}`);
+      await sleep(100);
+    }
+  }
+  return { name: 'nginx', child, port, dir };
 }
 
 /** Starts a bench/*.mjs server and waits for its {"ready":true,"port":N} line. */
@@ -214,7 +330,7 @@ function freePort() {
 }
 
 /** Starts one Vigil (built CLI) with its own temp data dir, config and key; stdout/stderr to files. */
-async function startVigil(opts, name, variant, upstreamPort) {
+async function startVigil(opts, name, variant, upstreamPort, sinkPort) {
   const dir = join(tempDir, name);
   const dataDir = join(dir, 'data');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -231,6 +347,9 @@ async function startVigil(opts, name, variant, upstreamPort) {
       '      prefix: /v1/',
       `      upstream: http://127.0.0.1:${upstreamPort}`,
       `      auth: ${variant.auth ? 'apiKey' : 'none'}`,
+      // Far above any rate this machine reaches: every request is counted, none refused.
+      ...(variant.auth && opts.rateLimitOn ? ['      rateLimits:', '        limits:', '          - { name: bench, by: apiKey, limit: 1000000, window: 1s }'] : []),
+      ...(variant.tracing ? ['tracing:', '  enabled: true', `  endpoint: http://127.0.0.1:${sinkPort}/v1/traces`, `  sampleRatio: ${opts.traceRatio}`] : []),
       'console:',
       `  listen: { host: 127.0.0.1, port: ${consolePort} }`,
       'store:',
@@ -323,6 +442,17 @@ async function vigilStatuses(consolePort) {
   return byStatus;
 }
 
+/** Vigil's garbage collections so far (prom-client's nodejs_gc_duration_seconds): count and seconds per kind. */
+async function vigilGc(consolePort) {
+  const text = (await httpGet(`http://127.0.0.1:${consolePort}/metrics`)).body;
+  const gc = {};
+  for (const line of text.split('\n')) {
+    const m = /^vigil_nodejs_gc_duration_seconds_(count|sum)\{kind="(\w+)"\} (\S+)$/.exec(line);
+    if (m) gc[`${m[2]}_${m[1]}`] = Number(m[3]);
+  }
+  return gc;
+}
+
 function diffCounts(after, before) {
   const out = {};
   for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) !== 0) out[k] = v - (before[k] ?? 0);
@@ -342,6 +472,11 @@ function systemTicks() {
   return { busy: f[0] + f[1] + f[2] + f[5] + f[6], steal: f[7] ?? 0 };
 }
 
+/** CPU ticks of a server: its process and descendants (nginx's worker). */
+function serverTicks(pid) {
+  return processTree(pid).reduce((sum, p) => sum + processTicks(p).own, 0);
+}
+
 /** utime+stime of a process, and cutime+cstime (its reaped children: wrk, for this harness). */
 function processTicks(pid) {
   try {
@@ -359,7 +494,7 @@ function cpuSnapshot(servers) {
     at: performance.now(),
     system: systemTicks(),
     self: processTicks(process.pid),
-    servers: Object.fromEntries(servers.map((s) => [s.name, processTicks(s.child.pid).own])),
+    servers: Object.fromEntries(servers.map((s) => [s.name, serverTicks(s.child.pid)])),
   };
 }
 
@@ -539,12 +674,15 @@ function newestSource(dir = join(ROOT, 'src')) {
 
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
+  const needNginx = opts.targets.includes('nginx');
+  if (!wrkVersion() || (needNginx && !nginxVersion())) installTools(needNginx);
   const wrk = wrkVersion();
-  if (!wrk) {
-    console.error('wrk is not installed. On Debian/Ubuntu: apt-get update && apt-get install -y wrk');
+  if (!wrk || (needNginx && !nginxVersion())) {
+    console.error('wrk (and nginx for the nginx target) are needed. On Debian/Ubuntu, as root: apt-get update && apt-get install -y wrk nginx-light');
     process.exitCode = 2;
     return;
   }
+  opts.rateLimitOn = opts.rateLimit === 'on' || (opts.rateLimit === 'auto' && existsSync(VIGIL_MAIN) && rateLimitsSupported());
   if (opts.pin !== 'off' && spawnSync('taskset', ['--version']).error) fail(`--pin ${opts.pin} needs taskset (Debian package util-linux)`);
   if (opts.pin !== 'off' && cpus().length < 2) fail(`--pin ${opts.pin} needs 2 CPUs`);
   if (!existsSync(VIGIL_MAIN)) fail(`${VIGIL_MAIN} is missing: run npm run build first`);
@@ -559,6 +697,7 @@ async function main() {
     kernel: release(),
     node: process.version,
     wrk,
+    nginx: needNginx ? nginxVersion() : null,
     undici: JSON.parse(readFileSync(join(ROOT, 'node_modules', 'undici', 'package.json'), 'utf8')).version,
   };
   const git = gitInfo();
@@ -567,24 +706,38 @@ async function main() {
     `wrk -t${opts.threads} -c${opts.connections} -d${opts.duration} (warm-up ${opts.warmup}), ${opts.rounds} round(s), GET ${PATH}, ` +
       `pinning: ${PINNING[opts.pin].text}`,
   );
-  console.log(`code: ${git.commit ?? '?'}${git.srcDirty ? ' + uncommitted src/ changes' : ''}${stale ? ' (dist older than src!)' : ''}\n`);
+  console.log(`code: ${git.commit ?? '?'}${git.srcDirty ? ' + uncommitted src/ changes' : ''}${stale ? ' (dist older than src!)' : ''}`);
+  console.log(
+    `Vigil: API-key auth, metrics, access log, ${opts.rateLimitOn ? 'per-key rate limit (never reached)' : 'NO rate limit (--rate-limit off, or the build has no route rateLimits)'}, ` +
+      `tracing sampled at ${opts.traceRatio} to a loopback OTLP sink (target 'vigil')\n`,
+  );
 
   tempDir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const upstream = await startScript(opts, 'upstream', 'upstream.mjs', []);
   const servers = [upstream];
   const upstreamOrigin = `http://127.0.0.1:${upstream.port}`;
+  const sink = opts.targets.some((t) => TARGETS[t].tracing) ? await startScript(opts, 'otlp-sink', 'otlp-sink.mjs', []) : undefined;
+  if (sink) servers.push(sink);
   const list = [];
   const vigils = [];
   for (const name of opts.targets) {
     const spec = TARGETS[name];
     if (spec.kind === 'upstream') {
       list.push({ name, url: `${upstreamOrigin}${PATH}` });
+    } else if (spec.kind === 'nginx') {
+      const nginx = await startNginx(opts, upstream.port);
+      servers.push(nginx);
+      list.push({ name, url: `http://127.0.0.1:${nginx.port}${PATH}` });
+    } else if (spec.kind === 'express') {
+      const express = await startScript(opts, 'express', 'express-proxy.mjs', [upstreamOrigin, join(tempDir, 'express-access.log')]);
+      servers.push(express);
+      list.push({ name, url: `http://127.0.0.1:${express.port}${PATH}` });
     } else if (spec.kind === 'bare') {
       const bare = await startScript(opts, 'bare', 'bare-proxy.mjs', [upstreamOrigin]);
       servers.push(bare);
       list.push({ name, url: `http://127.0.0.1:${bare.port}${PATH}` });
     } else {
-      const vigil = await startVigil(opts, name, spec, upstream.port);
+      const vigil = await startVigil(opts, name, spec, upstream.port, sink?.port);
       vigils.push(vigil);
       servers.push(vigil);
       list.push({ name, url: `http://127.0.0.1:${vigil.port}${PATH}`, authorization: vigil.key ? `Bearer ${vigil.key}` : undefined, vigil });
@@ -610,6 +763,7 @@ async function main() {
       const quiet = opts.quiet === null ? undefined : await waitForQuiet(servers, opts.quiet, 120_000);
       const upBefore = await upstreamCount(upstream.port);
       const statusBefore = t.vigil ? await vigilStatuses(t.vigil.consolePort) : undefined;
+      const gcBefore = t.vigil ? await vigilGc(t.vigil.consolePort) : undefined;
       const cpuBefore = cpuSnapshot(servers);
       const r = await runWrk(opts, t, opts.duration);
       r.cpu = cpuUsage(cpuBefore, cpuSnapshot(servers));
@@ -631,12 +785,22 @@ async function main() {
         // 499 = client closed first: wrk closes its connections with requests in flight when time is up.
         const other = Object.entries(r.vigilStatuses).filter(([s]) => s !== '200' && !(s === '499' && r.vigilStatuses[s] <= opts.connections));
         if (other.length > 0) r.problems.push(`Vigil recorded non-200 statuses ${JSON.stringify(Object.fromEntries(other))}`);
+        // Allocation pressure, independent of how much CPU the machine gave: young-generation
+        // collections per 10k requests (each one means a full semi-space of garbage) and GC time.
+        const gc = diffCounts(await vigilGc(t.vigil.consolePort), gcBefore);
+        const n = Math.max(1, r.requests);
+        r.gc = {
+          minorPer10k: Math.round(((gc.minor_count ?? 0) * 10_000 * 10) / n) / 10,
+          major: (gc.major_count ?? 0) + (gc.incremental_count ?? 0),
+          gcMsPer1k: Math.round(((Object.entries(gc).filter(([k]) => k.endsWith('_sum')).reduce((a, [, v]) => a + v, 0) * 1000 * 1000) / n) * 10) / 10,
+        };
       }
       if (opts.quiet !== null && r.cpu.others > opts.quiet) r.problems.push(`other processes used ${r.cpu.others}% CPU during the run`);
       // CPU time per request of the process under test: far less sensitive to other load than req/s.
       const underTest = r.cpu.servers[t.name === 'direct' ? 'upstream' : t.name];
       r.cpuUsPerRequest = r.rps > 0 ? Math.round((underTest * 10_000) / r.rps) : null;
-      const cpuText = `cpu% wrk ${r.cpu.wrk} upstream ${r.cpu.servers.upstream}${t.name === 'direct' ? '' : ` ${t.name} ${r.cpu.servers[t.name]}`} others ${r.cpu.others}  cpu µs/req ${r.cpuUsPerRequest}`;
+      const gcText = r.gc ? `  gc: ${r.gc.minorPer10k} minor/10k req, ${r.gc.major} major, ${r.gc.gcMsPer1k} ms/1k req` : '';
+      const cpuText = `cpu% wrk ${r.cpu.wrk} upstream ${r.cpu.servers.upstream}${t.name === 'direct' ? '' : ` ${t.name} ${r.cpu.servers[t.name]}`} others ${r.cpu.others}  cpu µs/req ${r.cpuUsPerRequest}${gcText}`;
       runs.push(r);
       console.log(
         `round ${round} ${t.name.padEnd(12)} ${fmtRps(r.rps).padStart(8)} req/s  p50 ${ms(r.latency_us.p50)} ms  p99 ${ms(r.latency_us.p99)} ms` +
@@ -667,6 +831,65 @@ async function main() {
     ),
   );
 
+  const ratios = targetRatios(summary, runs);
+  for (const line of ratios.lines) console.log(line);
+
+  // Added latency at a fixed moderate rate (open loop): half of Vigil's saturation by default.
+  const fixed = [];
+  const vigilSummary = summary.find((s) => s.target === 'vigil') ?? summary.find((s) => TARGETS[s.target].kind === 'vigil');
+  const rate = opts.fixedRate === 'auto' ? (vigilSummary ? Math.round(vigilSummary.rps / 2) : null) : opts.fixedRate;
+  if (rate) {
+    console.log(`\nFixed rate ${fmtRps(rate)} req/s (open loop, latency from the scheduled send time), ${opts.fixedDuration} s per target after 2 s of warm-up`);
+    for (const t of list) {
+      const saturation = summary.find((s) => s.target === t.name)?.rps ?? 0;
+      if (saturation < rate * 1.25) {
+        console.log(`  ${t.name}: skipped, its saturation throughput (${fmtRps(saturation)} req/s) is too close to the rate for an open-loop run`);
+        fixed.push({ target: t.name, skipped: true, saturation });
+        continue;
+      }
+      placeServers(opts, servers, t.name === 'direct' ? 'upstream' : t.name);
+      await sleep(500);
+      if (opts.quiet !== null) await waitForQuiet(servers, opts.quiet, 120_000);
+      const cpuBefore = cpuSnapshot(servers);
+      const f = await runFixedRate(opts, t, rate);
+      f.cpu = cpuUsage(cpuBefore, cpuSnapshot(servers));
+      f.target = t.name;
+      f.problems = [];
+      if (f.non2xx > 0 || f.errors > 0) f.problems.push(`${f.non2xx} non-2xx, ${f.errors} errors`);
+      if (f.ok !== f.sent) f.problems.push(`${f.sent - f.ok} of ${f.sent} requests not answered 2xx`);
+      if (opts.quiet !== null && f.cpu.others > opts.quiet) f.problems.push(`other processes used ${f.cpu.others}% CPU during the run`);
+      fixed.push(f);
+    }
+    const direct = fixed.find((f) => f.target === 'direct' && !f.skipped);
+    console.log(
+      table(
+        ['target', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'added p50 ms', 'added p99 ms', 'sent', 'ok', 'scheduler max lag ms', 'others cpu%'],
+        fixed
+          .filter((f) => !f.skipped)
+          .map((f) => [
+            `${f.target}${f.problems.length ? ' !!' : ''}`,
+            ms(f.latency_us.p50),
+            ms(f.latency_us.p90),
+            ms(f.latency_us.p99),
+            ms(f.latency_us.p999),
+            direct && f !== direct ? ms(f.latency_us.p50 - direct.latency_us.p50) : '-',
+            direct && f !== direct ? ms(f.latency_us.p99 - direct.latency_us.p99) : '-',
+            f.sent,
+            f.ok,
+            ms(f.schedulerMaxLagUs),
+            f.cpu.others,
+          ]),
+      ).replace(/^/gm, '  '),
+    );
+    const vigilFixed = fixed.find((f) => f.target === vigilSummary?.target && !f.skipped);
+    if (direct && vigilFixed) {
+      const added = (vigilFixed.latency_us.p50 - direct.latency_us.p50) / 1000;
+      ratios.addedP50Ms = added;
+      console.log(`  Vigil's added p50 at ${fmtRps(rate)} req/s: ${added.toFixed(3)} ms (target <= 0.2 ms: ${added <= 0.2 ? 'met' : 'NOT met'})`);
+    }
+    for (const f of fixed) for (const p of f.problems ?? []) summary.find((s) => s.target === f.target)?.problems.push(`fixed rate: ${p}`);
+  }
+
   // Stop the Vigils (graceful, so access records are flushed and profiles written), then check their logs.
   const vigilReports = [];
   for (const v of vigils) {
@@ -694,6 +917,11 @@ async function main() {
         `${(logBytes / 1e6).toFixed(1)} MB of log (${handled ? Math.round(logBytes / handled) : 0} B/request), ${errors} error lines, exit ${v.child.exitCode}`,
     );
     const expectLog = TARGETS[v.name].accessLog;
+    if (TARGETS[v.name].tracing && sink) {
+      report.otlp = JSON.parse((await httpGet(`http://127.0.0.1:${sink.port}/__bench/stats`)).body);
+      console.log(`  OTLP sink: ${report.otlp.spans} spans in ${report.otlp.exports} exports so far (sampling ${opts.traceRatio}: expect ≈ ${Math.round(handled * opts.traceRatio * 2)} for server + client spans), ${report.otlp.malformed} malformed`);
+      if (opts.traceRatio > 0 && report.otlp.spans === 0) console.log('  !! no spans reached the OTLP sink');
+    }
     if (expectLog && accessLines !== handled) console.log(`  !! access log lines (${accessLines}) differ from requests handled (${handled})`);
     if (errors > 0) console.log(`  !! ${errors} error lines in ${v.name}'s log:\n${tail(v.logFile, 5)}`);
     if (report.hotspots) {
@@ -708,12 +936,75 @@ async function main() {
   const file = join(RESULTS_DIR, `bench-${stamp}.json`);
   writeFileSync(
     file,
-    `${JSON.stringify({ at: new Date().toISOString(), machine, git, distStale: stale, options: opts, path: PATH, checks, summary, runs, vigil: vigilReports, problems }, null, 2)}\n`,
+    `${JSON.stringify({ at: new Date().toISOString(), machine, git, distStale: stale, options: opts, path: PATH, checks, summary, ratios, fixedRate: { rate, runs: fixed }, runs, vigil: vigilReports, problems }, null, 2)}\n`,
   );
   console.log(`\nresults: ${file}`);
   if (problems.length > 0) {
     console.log(`\n!! ${problems.length} problem(s): the figures above include errors or unverified requests:\n  ${problems.join('\n  ')}`);
     process.exitCode = 1;
+  }
+}
+
+/** Vigil's ratios against the targets the issue sets them for, by req/s and by CPU per request. */
+function targetRatios(summary, runs) {
+  const by = (name) => summary.find((s) => s.target === name);
+  const vigil = by('vigil') ?? summary.find((s) => TARGETS[s.target].kind === 'vigil');
+  const out = { lines: [] };
+  if (!vigil) return out;
+  const cpu = (name) => median(runs.filter((r) => r.target === name && r.cpuUsPerRequest !== null).map((r) => r.cpuUsPerRequest));
+  out.lines.push(`\nVigil (${vigil.target}) ratios, median req/s (and inverse CPU µs/req, the steadier figure on a shared machine):`);
+  for (const [name, goal] of [['bare', 0.75], ['express', 3], ['nginx', null]]) {
+    const other = by(name);
+    if (!other) continue;
+    const rps = vigil.rps / other.rps;
+    const byCpu = cpu(name) / cpu(vigil.target);
+    out[name] = { rps, cpu: byCpu, goal };
+    const verdict = goal === null ? '' : `  (target >= ${goal}: ${rps >= goal ? 'met' : 'NOT met'} by req/s, ${byCpu >= goal ? 'met' : 'NOT met'} by CPU)`;
+    out.lines.push(`  vs ${name.padEnd(8)} ${rps.toFixed(2)}x req/s, ${byCpu.toFixed(2)}x by CPU per request${verdict}`);
+  }
+  return out;
+}
+
+/** One open-loop fixed-rate run of bench/fixed-rate.mjs against a target, on the wrk CPU. */
+function runFixedRate(opts, target, rate) {
+  const [command, argv] = pinned(PINNING[opts.pin].wrk, process.execPath, [FIXED_RATE, target.url, String(rate), String(opts.fixedDuration), '2', '64']);
+  const env = { ...process.env, BENCH_AUTHORIZATION: target.authorization ?? '' };
+  return new Promise((resolveRun, reject) => {
+    const child = track(spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }), 'fixed-rate');
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (code !== 0 || !line) reject(new Error(`fixed-rate client failed on ${target.name} (exit ${code}):\n${stdout}${stderr}`));
+      else resolveRun(JSON.parse(line.slice('BENCH_RESULT '.length)));
+    });
+  });
+}
+
+function nginxVersion() {
+  const probe = spawnSync(NGINX, ['-v'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return undefined;
+  return probe.stderr.trim().replace(/^nginx version: /, '');
+}
+
+/** Whether the built Vigil knows per-route rate limits (they arrive with the protection work). */
+function rateLimitsSupported() {
+  const schema = join(ROOT, 'dist', 'config', 'gateway-schema.js');
+  return existsSync(schema) && readFileSync(schema, 'utf8').includes('rateLimits');
+}
+
+/** Installs wrk (and nginx) with apt-get when the harness runs as root on Debian/Ubuntu. */
+function installTools(withNginx) {
+  if (userInfo().uid !== 0 || spawnSync('apt-get', ['--version']).error) return;
+  const packages = ['wrk', ...(withNginx ? ['nginx-light'] : [])];
+  console.log(`installing ${packages.join(' ')} (apt-get) ...`);
+  let result = spawnSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (result.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+    result = spawnSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
 }
 
