@@ -32,6 +32,7 @@ import { openVault } from './vault/open.js';
 import { registerSecretRoutes } from './vault/routes.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { maskPii } from './pii/detectors.js';
+import type { PiiTokenizer } from './pii/tokenize.js';
 import type { VaultParts } from './vault/open.js';
 
 /** Reported as `service.version` in traces. */
@@ -119,6 +120,7 @@ export class App {
     this.tracing = config.tracing.enabled
       ? new Tracing({ config: config.tracing, logger: this.logger, scrub: accessLogFor(this.logger).scrub, serviceVersion: VIGIL_VERSION })
       : undefined;
+    let piiTokenizer: Promise<PiiTokenizer> | undefined;
     this.gateway = new GatewayServer({
       config,
       keys: this.keyCache,
@@ -128,6 +130,13 @@ export class App {
       securityEvents: this.identity.events,
       jwt: new JwtTrust(config, this.identity.signingKeys, this.logger.child({ component: 'gateway' })),
       tracing: this.tracing,
+      piiTokenizer: () => (piiTokenizer ??= this.vault.pii().then(
+        ({ tokenizer }) => tokenizer,
+        (err: unknown) => {
+          piiTokenizer = undefined;
+          throw err;
+        },
+      )),
       onAccess: (record) => {
         this.accessWriter.push(record);
         this.bus.emit('access.record', record);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
+import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routePii, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
 import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { tracingSection } from './tracing-schema.js';
@@ -50,6 +50,7 @@ const route = z.strictObject({
   timeouts: routeTimeouts,
   headers: routeHeaders,
   maxBodyBytes: z.number().int().min(0).optional().describe('Largest request body (bytes) for this route; default `gateway.limits.maxBodyBytes`. 0 means no limit.'),
+  pii: routePii,
 });
 
 const checkDownRule = z.strictObject({

@@ -143,6 +143,21 @@ export const ERROR_CATALOGUE = {
     cause: 'The gateway is draining for shutdown and takes no new requests.',
     fix: 'Retry against another instance or after the restart.',
   },
+  VGL_GATEWAY_PII_BLOCKED: {
+    status: 422,
+    cause: 'The request body holds PII of a kind the route blocks (`pii.request.action: block`); the message names the kinds found, never the values. Nothing after the value reached the upstream, and that request was aborted.',
+    fix: 'Remove the personal data or credentials from the request, or mask or tokenize them instead (`pii.request.action`).',
+  },
+  VGL_GATEWAY_PII_UNINSPECTABLE: {
+    status: 415,
+    cause: 'The route inspects request bodies for PII and the body is compressed (`Content-Encoding` other than identity), so it cannot be inspected as it streams.',
+    fix: 'Send the body uncompressed on this route.',
+  },
+  VGL_GATEWAY_PII_RESPONSE_BLOCKED: {
+    status: 502,
+    cause: 'The upstream response holds PII of a kind the route blocks (`pii.response.action: block`), or is compressed although the gateway asked for it uncompressed. Only sent while no response byte reached the client; later, the connection is cut instead.',
+    fix: 'Find the value in the upstream (the security event names the route and kinds), or mask or tokenize instead of blocking.',
+  },
   VGL_GATEWAY_INTERNAL: {
     status: 500,
     cause: 'An unexpected error inside the gateway; details are in the log under the request ID.',

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiKey } from '../store/records.js';
 import type { RequestSpan } from '../telemetry/tracing.js';
+import type { BodyTransformFactory } from './body-transform.js';
 import type { CompiledRoute } from './router.js';
 
 /** Everything one request carries through the stage pipeline. */
@@ -21,6 +22,14 @@ export interface GatewayContext {
   caller: Caller | null;
   /** The request's server span when tracing is enabled (`tracing.enabled`). */
   readonly span: RequestSpan | undefined;
+  /**
+   * Set by stages that rewrite or inspect the request body as it streams (applied in order). Unset
+   * (the usual case) the body is forwarded as received, Content-Length included, with no extra
+   * stream; set, the body goes upstream chunked.
+   */
+  requestBodyTransforms?: BodyTransformFactory[];
+  /** The same for the response body; opened per attempt with the upstream's response headers. */
+  responseBodyTransforms?: BodyTransformFactory[];
 }
 
 /** An authenticated caller, as the authorize stage checks it and the identity headers tell the upstream. */

@@ -33,7 +33,7 @@ function forwardedNode(ip: string): string {
  * appended to) only when the peer is a trusted proxy; from anyone else they are replaced, so a
  * caller cannot spoof its address or scheme to the upstream.
  */
-export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstreamHost: string, traceparent?: string): string[] {
+export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstreamHost: string, traceparent?: string, transformed = false): string[] {
   const { req, route } = ctx;
   const raw = req.rawHeaders;
   const drop = route.dropRequestHeaders;
@@ -43,6 +43,8 @@ export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstre
     const name = raw[i] as string;
     const lower = name.toLowerCase();
     if (drop.has(lower) || hopTokens?.includes(lower)) continue;
+    // A transformed body's length is unknown: it goes chunked.
+    if (transformed && lower === 'content-length') continue;
     out.push(name, raw[i + 1] as string);
   }
   const headers = req.headers;

@@ -4,6 +4,8 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { VigilError } from '../core/errors.js';
 import type { GatewayContext } from './context.js';
+import { openTransforms, transformError } from './body-transform.js';
+import type { BodyTransform } from './body-transform.js';
 import { requestHeaders } from './headers.js';
 import { FAILURE_STATUS, ResponseRelay } from './relay.js';
 import type { AttemptResult } from './relay.js';
@@ -28,20 +30,45 @@ function declaredBody(ctx: GatewayContext): { hasBody: boolean; length: number |
   return { hasBody: ctx.req.headers['transfer-encoding'] !== undefined, length: undefined };
 }
 
-/** A chunked body declares no length: count it as it streams through and cut it at the limit. */
-function countedBody(ctx: GatewayContext, max: number, onTooLarge: () => void): Readable {
-  // A Transform, not a 'data' listener on req: that would switch req to flowing mode and drop the
-  // chunks that arrive before undici starts reading.
+/**
+ * The request body as it goes upstream when it cannot be `req` itself: a chunked body is counted as
+ * it streams and cut at the limit (`max` > 0), and the route's body transforms run over it. One
+ * Transform either way, not a 'data' listener on req: that would switch req to flowing mode and drop
+ * the chunks that arrive before undici starts reading.
+ */
+function streamedBody(ctx: GatewayContext, max: number, transform: BodyTransform | undefined, onTooLarge: () => void, onRejected: (err: VigilError) => void): Readable {
   let received = 0;
+  let stopped = false;
   return ctx.req.pipe(
     new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        if (stopped) return callback();
         received += chunk.length;
-        if (received > max) {
+        if (max > 0 && received > max) {
+          stopped = true;
           onTooLarge();
           return callback();
         }
-        callback(null, chunk);
+        if (!transform) return callback(null, chunk);
+        try {
+          const out = transform.push(chunk);
+          callback(null, out.length > 0 ? out : undefined);
+        } catch (err) {
+          stopped = true;
+          onRejected(transformError(err));
+          callback();
+        }
+      },
+      flush(callback) {
+        if (stopped || !transform) return callback();
+        try {
+          const out = transform.end();
+          callback(null, out.length > 0 ? out : undefined);
+        } catch (err) {
+          stopped = true;
+          onRejected(transformError(err));
+          callback();
+        }
       },
     }),
   );
@@ -49,6 +76,11 @@ function countedBody(ctx: GatewayContext, max: number, onTooLarge: () => void): 
 
 /** The coded error for an attempt that failed before anything reached the client. */
 function attemptError(ctx: GatewayContext, result: Extract<AttemptResult, { kind: 'failed' }>): VigilError {
+  if (result.cut === 'body-rejected') {
+    // The rest of the request body is not read, so the connection cannot be reused.
+    if (!ctx.req.complete) ctx.res.setHeader('connection', 'close');
+    return transformError(result.error);
+  }
   if (result.cut === 'body-too-large') {
     ctx.res.setHeader('connection', 'close');
     return new VigilError('VGL_GATEWAY_BODY_TOO_LARGE', `the request body exceeds ${ctx.route.maxBodyBytes} bytes`);
@@ -88,20 +120,26 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
     clientGone = true;
     relay?.abort('client-gone');
   });
-  const body: Readable | null = !hasBody ? null : max > 0 && length === undefined ? countedBody(ctx, max, () => relay?.abort('body-too-large')) : req;
+  const transform = hasBody && ctx.requestBodyTransforms ? openTransforms(ctx, req.headers, ctx.requestBodyTransforms) : undefined;
+  const limit = length === undefined ? max : 0;
+  const body: Readable | null = !hasBody
+    ? null
+    : limit > 0 || transform
+      ? streamedBody(ctx, limit, transform, () => relay?.abort('body-too-large'), (err) => relay?.abort('body-rejected', err))
+      : req;
   upstreams.budget.onRequest(Date.now());
   let previous: UpstreamTarget | undefined;
   for (let attempt = 0; ; attempt++) {
     const target = upstreams.pick(Date.now(), previous);
     if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open)');
     const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry(Date.now());
-    const result = await attemptOnce(ctx, target, body, trustedPeer, deadline, metrics, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
+    const result = await attemptOnce(ctx, target, body, transform !== undefined, trustedPeer, deadline, metrics, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
     if (result.kind !== 'failed') return;
     if (clientGone) return;
     // A response timeout is not retried: the upstream may still be working on it, and a retry
     // would multiply the wait the route's timeout is meant to bound.
     const safe = (replayable && !timedOut(result.error)) || failedBeforeSending(result.error) || result.cut === 'retry';
-    if (result.cut === 'body-too-large' || result.cut === 'total-timeout' || !safe || (result.cut !== 'retry' && !canRetry())) {
+    if (result.cut === 'body-too-large' || result.cut === 'body-rejected' || result.cut === 'total-timeout' || !safe || (result.cut !== 'retry' && !canRetry())) {
       throw attemptError(ctx, result);
     }
     metrics.retried(route.name);
@@ -124,6 +162,7 @@ function attemptOnce(
   ctx: GatewayContext,
   target: UpstreamTarget,
   body: Readable | null,
+  transformed: boolean,
   trustedPeer: boolean,
   deadline: number,
   metrics: UpstreamMetrics,
@@ -167,7 +206,7 @@ function attemptOnce(
       {
         path,
         method: ctx.req.method as Dispatcher.HttpMethod,
-        headers: requestHeaders(ctx, trustedPeer, target.host, span?.traceparent),
+        headers: requestHeaders(ctx, trustedPeer, target.host, span?.traceparent, transformed),
         body,
         headersTimeout: route.config.timeouts.response,
         bodyTimeout: route.config.timeouts.idle,

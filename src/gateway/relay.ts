@@ -1,10 +1,12 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { openTransforms, transformError } from './body-transform.js';
+import type { BodyTransform } from './body-transform.js';
 import type { GatewayContext } from './context.js';
 import { responseHeaders } from './headers.js';
 
 /** Why the gateway itself cut an attempt, when it did. */
-export type CutReason = 'client-gone' | 'body-too-large' | 'total-timeout' | 'retry';
+export type CutReason = 'client-gone' | 'body-too-large' | 'body-rejected' | 'total-timeout' | 'retry';
 
 /** How one attempt ended. */
 export type AttemptResult =
@@ -36,6 +38,13 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private cut: CutReason | undefined;
   private settled = false;
+  /** The error a body transform rejected the request or response body with. */
+  private rejection: Error | undefined;
+  /** The route's response body transforms, when it has any and this response has a body. */
+  private transform: BodyTransform | undefined;
+  /** With a transform, the head waits for the first byte it lets through (so a rejection can still be a coded answer). */
+  private pendingHead: OutgoingHttpHeaders | undefined;
+  private status = 0;
   private readonly resumeUpstream = (): void => this.controller?.resume();
 
   constructor(
@@ -44,10 +53,11 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     private readonly hooks: RelayHooks,
   ) {}
 
-  /** Ends the attempt from the gateway's side (client left, body too large, too slow, retrying). */
-  abort(reason: CutReason): void {
+  /** Ends the attempt from the gateway's side (client left, body too large or rejected, too slow, retrying). */
+  abort(reason: CutReason, error?: Error): void {
     if (this.cut || this.settled) return;
     this.cut = reason;
+    this.rejection = error;
     this.controller?.abort(new Error(reason));
   }
 
@@ -67,11 +77,28 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       this.controller?.abort(new Error(`upstream answered ${statusCode}`));
       return;
     }
+    const factories = this.ctx.responseBodyTransforms;
+    if (factories && statusCode !== 204 && statusCode !== 304 && this.ctx.req.method !== 'HEAD') {
+      try {
+        this.transform = openTransforms(this.ctx, headers, factories);
+      } catch (err) {
+        return this.abort('body-rejected', transformError(err));
+      }
+      if (this.transform) {
+        // The transformed length is unknown until the end: chunked, or an exact length if the whole body was held.
+        const out = responseHeaders(this.ctx, headers);
+        delete out['content-length'];
+        this.pendingHead = out;
+        this.status = statusCode;
+        return;
+      }
+    }
     res.writeHead(statusCode, responseHeaders(this.ctx, headers));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.deadline !== Infinity && performance.now() > this.deadline) return this.abort('total-timeout');
+    if (this.transform) return this.transformed(controller, chunk);
     if (!this.ctx.res.write(chunk)) {
       // The client reads slower than the upstream sends: stop reading upstream until it catches up.
       controller.pause();
@@ -80,8 +107,62 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.ctx.res.end();
+    const { res } = this.ctx;
+    if (this.transform) {
+      let rest: Buffer;
+      try {
+        rest = this.transform.end();
+      } catch (err) {
+        return this.reject(err, true);
+      }
+      if (this.pendingHead) {
+        this.pendingHead['content-length'] = rest.length;
+        this.writePendingHead();
+      }
+      res.end(rest);
+    } else {
+      res.end();
+    }
     this.settle({ kind: 'done' });
+  }
+
+  private transformed(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    let out: Buffer;
+    try {
+      out = (this.transform as BodyTransform).push(chunk);
+    } catch (err) {
+      return this.reject(err, false);
+    }
+    if (out.length === 0) return;
+    if (this.pendingHead) this.writePendingHead();
+    if (!this.ctx.res.write(out)) {
+      controller.pause();
+      this.ctx.res.once('drain', this.resumeUpstream);
+    }
+  }
+
+  private writePendingHead(): void {
+    const { res } = this.ctx;
+    res.writeHead(this.status, this.pendingHead);
+    this.pendingHead = undefined;
+  }
+
+  /**
+   * A response transform rejected the body: before the head went out the client gets the coded
+   * error; after, the connection is cut (an unterminated chunked body, which no client takes for a
+   * complete one). The upstream request is aborted either way.
+   */
+  private reject(err: unknown, ended: boolean): void {
+    const error = transformError(err);
+    // Still streaming: the abort ends in onResponseError, which settles.
+    if (!ended) return this.abort('body-rejected', error);
+    const { res } = this.ctx;
+    if (res.headersSent) {
+      res.destroy();
+      this.settle({ kind: 'broken' });
+    } else {
+      this.settle({ kind: 'failed', error, cut: 'body-rejected' });
+    }
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
@@ -92,7 +173,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       if (!res.destroyed) res.destroy();
       return this.settle({ kind: 'broken' });
     }
-    this.settle({ kind: 'failed', error, cut: this.cut });
+    this.settle({ kind: 'failed', error: this.rejection ?? error, cut: this.cut });
   }
 
   private settle(result: AttemptResult): void {

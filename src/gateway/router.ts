@@ -27,7 +27,9 @@ export type IdentityHeaderNames = VigilConfig['gateway']['identityHeaders'];
  */
 export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number, identityHeaders: IdentityHeaderNames): CompiledRoute {
   const { request, response } = config.headers;
-  const setRequest = Object.entries(request.set);
+  let setRequest = Object.entries(request.set);
+  // A response PII policy reads the body as it streams, so ask the upstream not to compress it.
+  if (config.pii?.response) setRequest = [...setRequest.filter(([name]) => name !== 'accept-encoding'), ['accept-encoding', 'identity']];
   const setResponse = Object.entries(response.set);
   return {
     config,

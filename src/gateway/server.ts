@@ -32,6 +32,8 @@ import type { SecurityEventRecorder } from '../identity/security-events.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize, hasRules } from './stages/authorize.js';
 import type { JwtTrust } from './jwt-trust.js';
+import { piiPolicy } from './stages/pii-policy.js';
+import type { PiiTokenizer } from '../pii/tokenize.js';
 import { listen } from '../core/listen.js';
 
 export interface GatewayDeps {
@@ -44,6 +46,8 @@ export interface GatewayDeps {
   securityEvents: SecurityEventRecorder;
   /** The JWT issuers `auth: jwt | either` routes trust; updated on reload. */
   jwt: JwtTrust;
+  /** The vault's PII tokenizer, for routes whose `pii` policy tokenizes. */
+  piiTokenizer: () => Promise<PiiTokenizer>;
   onAccess: (record: AccessRecord) => void;
   /** Present when `tracing.enabled`: a server span per request, a client span per upstream attempt. */
   tracing?: Tracing;
@@ -337,5 +341,7 @@ function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
     stages.push(authenticate(auth, route.config.jwtIssuers, { keys: deps.keys, clock: deps.clock, jwt: deps.jwt, events }));
     if (hasRules(route.config)) stages.push(authorize(route.config, events, deps.clock));
   }
+  const pii = piiPolicy(route, deps);
+  if (pii) stages.push(pii);
   return stages;
 }
