@@ -48,9 +48,11 @@ function rows(schema: JsonSchema, path: string, out: string[]): void {
     }
     if (isObject) rows(child, childPath, out);
     if (isListOfObjects) rows(child.items as JsonSchema, `${childPath}[]`, out);
-    // A list of a union on `type` (monitor.checks): one block of rows per type.
+    // A list of a union on `type` (monitor.checks) or `kind` (alerting.rules): one block of rows per variant.
     for (const variant of child.type === 'array' ? (child.items?.oneOf ?? []) : []) {
-      rows(variant, `${childPath}[type=${String(variant.properties?.type?.const ?? '?')}]`, out);
+      const tag = variant.properties?.type ? 'type' : 'kind';
+      const value = variant.properties?.[tag];
+      rows(variant, `${childPath}[${tag}=${String(value?.const ?? value?.enum?.join('/') ?? '?')}]`, out);
     }
   }
 }

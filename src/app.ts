@@ -9,7 +9,8 @@ import { Lifecycle } from './core/lifecycle.js';
 import { AlertingService } from './alerting/alerting-service.js';
 import { loadAckKey } from './alerting/ack.js';
 import { registerAlertRoutes } from './console/alerts-routes.js';
-import { CheckDownEvaluator } from './alerting/check-down-evaluator.js';
+import { ActionRunner } from './alerting/actions.js';
+import { RuleEngine } from './alerting/rule-engine.js';
 import { MonitorService } from './monitor/monitor-service.js';
 import type { LoadedConfig } from './config/load.js';
 import { registerHeartbeatRoute } from './console/heartbeat.js';
@@ -77,7 +78,7 @@ export class App {
   readonly console: ConsoleServer;
   readonly monitor: MonitorService;
   readonly alerting: AlertingService;
-  readonly alertRules: CheckDownEvaluator;
+  readonly alertRules: RuleEngine;
   private readonly lifecycle = new Lifecycle();
   private readonly registerSecret: (value: string) => void;
   private readonly accessWriter: BatchWriter<AccessRecord>;
@@ -144,7 +145,6 @@ export class App {
     });
     const services = { config, store: this.store, bus: this.bus, registry: this.registry, logger: this.logger, clock };
     this.monitor = new MonitorService(services);
-    this.alertRules = new CheckDownEvaluator(services);
     const ackKey = loadAckKey(resolveDataDir(loaded, env));
     this.alerting = new AlertingService({
       ...services,
@@ -157,6 +157,8 @@ export class App {
         },
       },
     });
+    const actions = new ActionRunner({ runs: this.store.alertActions, audit: this.audit, clock, logger: this.logger, gateway: this.gateway });
+    this.alertRules = new RuleEngine({ ...services, actions });
     this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
     registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());
@@ -187,7 +189,8 @@ export class App {
       },
       stop: async () => this.identity.stop(),
     });
-    // Alerting listens before the monitor produces results, and stops after it.
+    // Alerting listens before the rule engine publishes, which listens before the monitor produces
+    // results; they stop in reverse.
     this.lifecycle.add(this.alerting);
     this.lifecycle.add(this.alertRules);
     this.lifecycle.add(this.monitor);

@@ -1,16 +1,17 @@
-/** Alerting: where alerts go — routing, grouping, muting, escalation, the durable outbox and its notifiers. */
+/** Alerting: what fires — the rule engine (threshold, check-state, event and absence rules) and its actions — and where alerts go: routing, grouping, muting, escalation, the durable outbox and its notifiers. */
 export { acknowledgeAlert, ackUrl, loadAckKey, signAckToken, verifyAckToken } from './ack.js';
 export { AlertingService } from './alerting-service.js';
 export type { AlertingDeps } from './alerting-service.js';
-export { CheckDownEvaluator } from './check-down-evaluator.js';
-export { CheckDownRule } from './check-down-rule.js';
-export type { AlertTransition } from './check-down-rule.js';
 export { buildDigest, Digest } from './digest.js';
 export type { DigestContent, DigestSources } from './digest.js';
 export { Dispatcher } from './dispatcher.js';
 export { formatMatcher, matches, matchesAll, parseMatcher, unsafeRegex } from './matchers.js';
 export type { Matcher } from './matchers.js';
 export { compileSilences, Muting } from './muting.js';
+export { RuleEngine, alertId } from './rule-engine.js';
+export type { RuleEngineDeps } from './rule-engine.js';
+export { ActionRunner } from './actions.js';
+export type { ActionRunnerDeps, RouteFallbackSwitch } from './actions.js';
 export { DEFAULT_OUTBOX_OPTIONS, OutboxWorker, retryDelay } from './outbox-worker.js';
 export type { DeliveryOutcome, OutboxWorkerDeps, OutboxWorkerOptions, Receiver, RetryPolicy } from './outbox-worker.js';
 export { alertLine, noticeText, noticeTitle, notificationPayload } from './payload.js';

@@ -5,6 +5,7 @@ import { monitorSection } from './check-schemas.js';
 import { tracingSection } from './tracing-schema.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { alertingDelivery, checkAlertingDelivery } from './alerting-schema.js';
+import { alertingRulesFields, checkAlertRules } from './alert-rule-schema.js';
 import { BUILTIN_ROLE_NAMES, PERMISSIONS } from '../identity/rbac.js';
 import { PII_KINDS } from '../pii/detectors.js';
 
@@ -51,16 +52,6 @@ const route = z.strictObject({
   headers: routeHeaders,
   maxBodyBytes: z.number().int().min(0).optional().describe('Largest request body (bytes) for this route; default `gateway.limits.maxBodyBytes`. 0 means no limit.'),
   pii: routePii,
-});
-
-const checkDownRule = z.strictObject({
-  name: name('rule name').describe('Identifies the rule in alerts and notifications.'),
-  kind: z.literal('checkDown').describe('Fires when a check has been down continuously for `for`.'),
-  check: name('check name').describe('Name of the monitored check.'),
-  for: duration.prefault('0s').describe('How long the check must stay down before the alert fires.'),
-  severity: z.enum(['info', 'warning', 'critical']).default('critical').describe('Carried in the alert and its notifications.'),
-  receivers: z.array(name('receiver name')).min(1).describe('Receivers notified when the alert fires and resolves.'),
-  summary: z.string().max(500).optional().describe('One line for the notification; default names the check and its last failure.'),
 });
 
 const customRole = z.strictObject({
@@ -157,7 +148,7 @@ export const configSchema = z
     monitor: monitorSection,
     alerting: z
       .strictObject({
-        rules: z.array(checkDownRule).default([]).describe('Alert rules.'),
+        ...alertingRulesFields,
         ...alertingDelivery,
       })
       .prefault({}),
@@ -195,23 +186,21 @@ export const configSchema = z
     checkJwtIssuers(config.gateway.jwt, config.identity.tokens.issuer, config.gateway.routes, ctx);
     checkIdentityHeaderRules(config.gateway.identityHeaders, config.gateway.routes, ctx);
     checkAlertingDelivery(config.alerting, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
-    const checks = new Set(config.monitor.checks.map((c) => c.name));
     const receivers = new Set(config.alerting.receivers.map((r) => r.name));
     config.monitor.checks.forEach((check, i) => {
       if (check.timeout > check.interval) {
         ctx.addIssue({ code: 'custom', path: ['monitor', 'checks', i, 'timeout'], message: 'timeout must not exceed interval' });
       }
     });
-    config.alerting.rules.forEach((rule, i) => {
-      if (!checks.has(rule.check)) {
-        ctx.addIssue({ code: 'custom', path: ['alerting', 'rules', i, 'check'], message: `no check named '${rule.check}' in monitor.checks` });
-      }
-      rule.receivers.forEach((receiver, j) => {
-        if (!receivers.has(receiver)) {
-          ctx.addIssue({ code: 'custom', path: ['alerting', 'rules', i, 'receivers', j], message: `no receiver named '${receiver}' in alerting.receivers` });
-        }
-      });
-    });
+    checkAlertRules(
+      config.alerting.rules,
+      {
+        checks: new Map(config.monitor.checks.map((c) => [c.name, c.type])),
+        receivers,
+        routes: new Map(config.gateway.routes.map((r) => [r.name, r.upstreams.targets.some((t) => t.fallback)])),
+      },
+      ctx,
+    );
   });
 
 function checkIdentity(identity: z.output<typeof identitySection>, ctx: z.RefinementCtx): void {

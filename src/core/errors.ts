@@ -268,6 +268,21 @@ export const ERROR_CATALOGUE = {
     cause: 'No configured check has the given name.',
     fix: 'List checks with `GET /api/v1/monitors`.',
   },
+  VGL_ALERT_ACTION_FAILED: {
+    status: 500,
+    cause: 'A rule action (command, webhook or route fallback) failed, timed out, or was refused by the audit log.',
+    fix: 'Look at the run in `alert_action_runs` (outcome and detail) and the log line; fix the command, URL or route.',
+  },
+  VGL_ALERT_ROUTE_FALLBACK: {
+    status: 409,
+    cause: 'A routeFallback action names a route that the running gateway does not have, or that has no fallback targets.',
+    fix: 'Give the route targets with `fallback: true`, or point the action at a route that has them.',
+  },
+  VGL_ALERT_EXPORT_UNSUPPORTED: {
+    status: 400,
+    cause: '`vigil alerts export` was asked for a format it does not write.',
+    fix: 'Use `--format prometheus`.',
+  },
   VGL_NOTIFY_FAILED: {
     status: 502,
     cause: 'A notification could not be delivered; it stays in the outbox and is retried.',

@@ -55,6 +55,11 @@ export class RouteTable {
     return this.entries.size;
   }
 
+  /** The upstream side of a route by name. */
+  upstreamsOf(name: string): RouteUpstreams | undefined {
+    return this.entries.get(name)?.upstreams;
+  }
+
   /** `pathname` is the request target before `?`. A match must be released when the request ends. */
   match(pathname: string): RouteEntry | undefined {
     const route = this.router.match(pathname);

@@ -99,6 +99,8 @@ export class GatewayServer implements Component {
   /** Open upgraded (WebSocket) connections: node:http no longer tracks them, so stop() cuts them here. */
   private readonly tunnels = new Set<Duplex>();
   private inFlight = 0;
+  /** Routes an alert switched to their fallback targets (routeFallback action); kept across reloads. */
+  private readonly fallbackRoutes = new Set<string>();
   private draining = false;
   private drained: (() => void) | undefined;
 
@@ -137,6 +139,20 @@ export class GatewayServer implements Component {
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
       answerClientError(err, socket, this.activeResponses.get(socket), (res, code, message) => this.rejectWith(res, code, message), deps.logger),
     );
+  }
+
+  /**
+   * Sends a route's traffic only to its fallback targets (on) or back to the usual choice (off);
+   * the switch survives reloads. Used by the alert rules' routeFallback action.
+   */
+  useFallback(route: string, on: boolean): void {
+    const upstreams = this.table.upstreamsOf(route);
+    if (upstreams === undefined) throw new VigilError('VGL_ALERT_ROUTE_FALLBACK', `no route named '${route}' in the running gateway`);
+    if (!upstreams.targets.some((t) => t.fallback)) throw new VigilError('VGL_ALERT_ROUTE_FALLBACK', `route '${route}' has no fallback targets`);
+    upstreams.fallbackOnly = on;
+    if (on) this.fallbackRoutes.add(route);
+    else this.fallbackRoutes.delete(route);
+    this.deps.logger.warn({ route, fallback: on }, on ? 'route switched to its fallback targets' : 'route back on its primary targets');
   }
 
   address(): AddressInfo {
@@ -190,6 +206,10 @@ export class GatewayServer implements Component {
     const previous = this.table;
     this.deps.jwt.update(config);
     this.table = new RouteTable(config, (route) => compilePipeline(route, { ...this.deps, config }), this.upstreamMetrics, previous);
+    for (const route of this.fallbackRoutes) {
+      const upstreams = this.table.upstreamsOf(route);
+      if (upstreams) upstreams.fallbackOnly = true;
+    }
     const before = this.deps.config.gateway;
     const after = config.gateway;
     if (JSON.stringify([before.listen, before.limits, before.maxHeaderBytes]) !== JSON.stringify([after.listen, after.limits, after.maxHeaderBytes])) {

@@ -58,6 +58,32 @@ export interface Alert {
   firedAt: number | null;
   resolvedAt: number | null;
   updatedAt: number;
+  /** Rendered annotations of the rule (`summary`, `description`, `runbook`…) at this change. */
+  annotations?: Record<string, string>;
+  /** The value the rule measured at this change (a metric value, an event count); null when it measures none. */
+  value?: number | null;
+  /** State before this change; null when the alert is new (it was inactive). */
+  previousState?: AlertState | null;
+  /** Severity before this change; differs from `severity` on a warning ↔ critical step. */
+  previousSeverity?: Severity | null;
+  /** While firing: since when the condition has been clear (`keepFiringFor` is running); null otherwise. */
+  clearedAt?: number | null;
+}
+
+/** One run of a rule action (command, webhook, route fallback switch). */
+export interface AlertActionRun {
+  id: number;
+  alertId: string;
+  rule: string;
+  /** Index of the action in the rule's `actions`. */
+  action: number;
+  type: 'command' | 'webhook' | 'routeFallback';
+  startedAt: number;
+  finishedAt: number | null;
+  /** `skipped`: the rule's maxRuns per window was used up. */
+  outcome: 'running' | 'succeeded' | 'failed' | 'timeout' | 'skipped';
+  /** Exit code, HTTP status or what was switched; never secrets. */
+  detail: string;
 }
 
 export type NotificationKind = 'firing' | 'resolved' | 'acknowledged' | 'digest';

@@ -1,6 +1,6 @@
 import type { SystemSample } from './records.js';
-import type { AccessRecord, Alert, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
 import type { AlertAck, AlertEvent, AlertReceipt, DeliveryAttempt, Silence } from './records.js';
+import type { AccessRecord, Alert, AlertActionRun, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
 import type { LoginLock, MfaEnrolment, RefreshToken, SecurityEvent, Session, User } from './records.js';
 
 /**
@@ -17,6 +17,7 @@ export interface Store {
   readonly outbox: OutboxRepository;
   readonly alertLog: AlertLogRepository;
   readonly silences: SilenceRepository;
+  readonly alertActions: AlertActionRunRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
@@ -105,6 +106,16 @@ export interface AlertRepository {
   /** Alerts not yet resolved, to restore evaluator state after a restart. */
   open(): Promise<Alert[]>;
   get(id: string): Promise<Alert | undefined>;
+}
+
+export interface AlertActionRunRepository {
+  /** Records a started run; resolves to its ID. */
+  start(run: Omit<AlertActionRun, 'id'>): Promise<number>;
+  finish(id: number, outcome: AlertActionRun['outcome'], detail: string, at: number): Promise<void>;
+  /** Runs (any outcome but `skipped`) of one action of one rule since `since`, for the runs-per-window cap. */
+  countSince(rule: string, action: number, since: number): Promise<number>;
+  /** Newest first. */
+  recent(limit: number, alertId?: string): Promise<AlertActionRun[]>;
 }
 
 export interface NewNotification {

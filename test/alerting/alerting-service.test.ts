@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { AlertingService, CheckDownEvaluator } from '../../src/alerting/index.js';
+import { AlertingService, RuleEngine } from '../../src/alerting/index.js';
 import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import { EventBus } from '../../src/core/bus.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -41,13 +41,13 @@ async function startAlerting(clock: Clock, receiverUrl: string, forDuration: str
   });
   const deps = { config, store, bus, clock, registry: createMetricsRegistry(), logger: quietLogger() };
   const delivery = new AlertingService({ ...deps, outbox: { pollMs: 50, retry: { baseMs: 20, capMs: 80 } } });
-  const rules = new CheckDownEvaluator(deps);
+  const rules = new RuleEngine(deps);
   const changes: Alert[] = [];
   bus.on('alert.changed', (alert) => changes.push(alert));
   await delivery.start();
   await rules.start();
   after(async () => {
-    await rules.stop();
+    await rules.stop(Date.now() + 1000);
     await delivery.stop(Date.now() + 1000);
     await store.close();
   });
@@ -97,7 +97,7 @@ describe('alerting service', () => {
         rule: 'api-down',
         severity: 'warning',
         status: 'firing',
-        labels: { rule: 'api-down', check: 'api' },
+        labels: { rule: 'api-down', check: 'api', severity: 'warning' },
         annotations: {},
         summary: 'check api is down: status 503 not in [200]',
         startsAt: new Date(start).toISOString(),

@@ -4,7 +4,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { CheckScheduler } from '../../src/monitor/index.js';
 import type { Check, CheckOutcome } from '../../src/monitor/index.js';
 import type { CheckResult } from '../../src/store/records.js';
-import { waitFor } from '../alerting/support.js';
+import { ManualClock, startEngine, testConfig, waitFor } from '../alerting/support.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,21 +67,23 @@ describe('check scheduler limits', () => {
   });
 });
 
-describe('pending results and the checkDown rule', () => {
+describe('pending results and the check-state rule', () => {
   it('neither opens nor resolves an alert on a pending result', async () => {
-    const { CheckDownRule } = await import('../../src/alerting/check-down-rule.js');
-    const { ManualClock, testConfig } = await import('../alerting/support.js');
     const config = testConfig({
       monitor: { checks: [{ name: 'api', type: 'tcp', host: '127.0.0.1', port: 1 }] },
-      alerting: { receivers: [{ name: 'hook', type: 'webhook', url: 'http://127.0.0.1:1/' }], rules: [{ name: 'api-down', kind: 'checkDown', check: 'api', receivers: ['hook'] }] },
+      alerting: { rules: [{ name: 'api-down', kind: 'checkDown', check: 'api' }] },
     });
     const clock = new ManualClock();
-    const rule = new CheckDownRule(config.alerting.rules[0]!, clock);
+    const { engine, bus } = await startEngine(config, { clock });
     const result = (status: CheckResult['status']): CheckResult => ({ check: 'api', at: clock.now(), status, latencyMs: 1, detail: 'x' });
-    assert.equal(rule.observe(result('pending')), undefined);
-    assert.equal(rule.openAlert, undefined);
-    assert.equal(rule.observe(result('down'))?.notify, 'firing');
-    assert.equal(rule.observe(result('pending')), undefined, 'a pending result does not resolve a firing alert');
-    assert.equal((rule.openAlert as { state: string } | undefined)?.state, 'firing');
+    bus.emit('check.result', result('pending'));
+    await engine.evaluateNow();
+    assert.deepEqual(engine.openAlerts(), []);
+    bus.emit('check.result', result('down'));
+    await engine.evaluateNow();
+    assert.equal(engine.openAlerts()[0]?.state, 'firing');
+    bus.emit('check.result', result('pending'));
+    await engine.evaluateNow();
+    assert.equal(engine.openAlerts()[0]?.state, 'firing', 'a pending result does not resolve a firing alert');
   });
 });

@@ -9,6 +9,9 @@ import { upstreamTlsOptions } from './tls-files.js';
 export class RouteUpstreams {
   readonly targets: readonly UpstreamTarget[];
   readonly budget: RetryBudget;
+  /** Set by an alert's routeFallback action: only the fallback targets take traffic while it is on. */
+  fallbackOnly = false;
+  private readonly fallbacks: readonly UpstreamTarget[];
 
   constructor(
     private readonly config: RouteConfig,
@@ -26,11 +29,12 @@ export class RouteUpstreams {
     );
     for (const target of this.targets) metrics.breakerState(config.name, target.label, 'closed');
     this.budget = new RetryBudget(upstreams.retry.budget, 10);
+    this.fallbacks = this.targets.filter((t) => t.fallback);
   }
 
   /** The target for the next attempt, or undefined when every target is ejected (breaker open). */
   pick(now: number, exclude: UpstreamTarget | undefined): UpstreamTarget | undefined {
-    return pickTarget(this.targets, this.config.upstreams.balance, now, exclude);
+    return pickTarget(this.fallbackOnly && this.fallbacks.length > 0 ? this.fallbacks : this.targets, this.config.upstreams.balance, now, exclude);
   }
 
   async close(): Promise<void> {

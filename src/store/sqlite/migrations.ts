@@ -284,4 +284,27 @@ export const MIGRATIONS: readonly string[] = [
     expired_at INTEGER
   );
   `,
+  // Alerting rules: what receivers need from an alert change (annotations, value, the state and
+  // severity before it), keepFiringFor's clock, and one row per action run.
+  `
+  ALTER TABLE alerts ADD COLUMN annotations TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE alerts ADD COLUMN value REAL;
+  ALTER TABLE alerts ADD COLUMN previous_state TEXT;
+  ALTER TABLE alerts ADD COLUMN previous_severity TEXT;
+  ALTER TABLE alerts ADD COLUMN cleared_at INTEGER;
+
+  CREATE TABLE alert_action_runs (
+    id INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    action INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX alert_action_runs_rule ON alert_action_runs (rule, action, started_at);
+  CREATE INDEX alert_action_runs_alert ON alert_action_runs (alert_id);
+  `,
 ];

@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { VigilError } from '../../core/errors.js';
 import { ensureDataDir, ensurePrivateFile } from '../data-dir.js';
-import type { AccessRecord, Alert, CheckResult, Notification } from '../records.js';
+import type { AccessRecord, CheckResult, Notification } from '../records.js';
 import type {
   AccessRepository,
+  AlertActionRunRepository,
   AlertRepository,
   CheckResultRepository,
   KeyRepository,
@@ -27,6 +28,7 @@ import { SqliteMfa } from './mfa.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteAlertLog, SqliteSilences } from './alerting.js';
+import { SqliteAlertActions, SqliteAlerts } from './alerts.js';
 
 export const DB_FILE = 'vigil.db';
 
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
   readonly outbox: OutboxRepository;
   readonly alertLog: SqliteAlertLog;
   readonly silences: SqliteSilences;
+  readonly alertActions: AlertActionRunRepository;
   readonly users: UserRepository;
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
@@ -99,6 +102,7 @@ export class SqliteStore implements Store {
     this.outbox = new SqliteOutbox(db);
     this.alertLog = new SqliteAlertLog(db);
     this.silences = new SqliteSilences(db);
+    this.alertActions = new SqliteAlertActions(db);
     this.users = new SqliteUsers(db);
     this.sessions = new SqliteSessions(db);
     this.loginThrottle = new SqliteLoginThrottle(db);
@@ -186,56 +190,6 @@ class SqliteChecks implements CheckResultRepository {
       })),
     );
   }
-}
-
-class SqliteAlerts implements AlertRepository {
-  private readonly upsertStmt;
-  private readonly openStmt;
-  private readonly getStmt;
-
-  constructor(db: Database.Database) {
-    this.upsertStmt = db.prepare(
-      `INSERT INTO alerts (id, rule, severity, state, labels, summary, pending_since, fired_at, resolved_at, updated_at)
-       VALUES (@id, @rule, @severity, @state, @labels, @summary, @pendingSince, @firedAt, @resolvedAt, @updatedAt)
-       ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, state = excluded.state, labels = excluded.labels,
-         summary = excluded.summary, pending_since = excluded.pending_since, fired_at = excluded.fired_at,
-         resolved_at = excluded.resolved_at, updated_at = excluded.updated_at`,
-    );
-    this.openStmt = db.prepare("SELECT * FROM alerts WHERE state != 'resolved' ORDER BY pending_since");
-    this.getStmt = db.prepare('SELECT * FROM alerts WHERE id = ?');
-  }
-
-  upsert(alert: Alert): Promise<void> {
-    return guarded('alert write', () => {
-      this.upsertStmt.run({ ...alert, labels: JSON.stringify(alert.labels) });
-    });
-  }
-
-  open(): Promise<Alert[]> {
-    return guarded('alert read', () => (this.openStmt.all() as Row[]).map(toAlert));
-  }
-
-  get(id: string): Promise<Alert | undefined> {
-    return guarded('alert read', () => {
-      const row = this.getStmt.get(id) as Row | undefined;
-      return row && toAlert(row);
-    });
-  }
-}
-
-function toAlert(row: Row): Alert {
-  return {
-    id: row.id as string,
-    rule: row.rule as string,
-    severity: row.severity as Alert['severity'],
-    state: row.state as Alert['state'],
-    labels: JSON.parse(row.labels as string) as Record<string, string>,
-    summary: row.summary as string,
-    pendingSince: row.pending_since as number,
-    firedAt: (row.fired_at as number | null) ?? null,
-    resolvedAt: (row.resolved_at as number | null) ?? null,
-    updatedAt: row.updated_at as number,
-  };
 }
 
 class SqliteOutbox implements OutboxRepository {
