@@ -92,13 +92,18 @@ function phoneValid(match: string): boolean {
   return match.trim().startsWith('+') || match.includes('(') || /^\d{3}[ .-]\d{3}[ .-]\d{4}$/.test(match.trim()) || /^0\d/.test(match.trim());
 }
 
-/** Cheap tests that rule a kind out before its full pattern runs: most log lines hold no PII at all. */
+/**
+ * Cheap tests that rule a kind out before its full pattern runs: most log lines hold no PII at all.
+ * Each must be implied by its kind's pattern, or what is found would depend on the rest of the text.
+ */
 const PREFILTER: Record<PiiKind, RegExp> = {
   bearer: /Bearer/,
   api_key: /vgl_|sk-|AKIA|ASIA|gh[pousr]_|xox|AIza|eyJ/,
   email: /@/,
   iban: /[A-Z]{2}\d{2}/,
-  card: /\d{4}[ -]?\d{4}[ -]?\d{4}/,
+  // Exactly the card pattern's own minimum: a looser-looking `\d{4}[ -]?\d{4}…` missed Amex (4-6-5) and
+  // Diners (4-6-4) groupings unless another number on the line happened to pass it.
+  card: /\d(?:[ -]?\d){12}/,
   national_id: /\d{3}-\d{2}-\d{4}/,
   ip: /\d\.\d|:[0-9a-fA-F]*:/,
   phone: /\d{2}[ .)-]+\d{2}/,
