@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routePii, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
 import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
+import { checkRouteMatch, checkShadowedRoutes, routeMatch } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { tracingSection } from './tracing-schema.js';
 import { duration, httpUrl, name } from './schema-parts.js';
@@ -28,11 +29,7 @@ const scope = z.string().regex(/^[a-z0-9][a-z0-9:_.*-]{0,63}$/, 'a scope is 1-64
 
 const route = z.strictObject({
   name: name('route name').describe('Identifies the route in metrics, logs and access records.'),
-  prefix: z
-    .string()
-    .regex(/^\/[^\s?#]*$/, "must start with '/' and contain no spaces, '?' or '#'")
-    .describe('Path prefix the route matches; the longest matching prefix wins.'),
-  stripPrefix: z.boolean().default(false).describe('Remove the prefix before forwarding (`/agents/run` → `/run`).'),
+  ...routeMatch,
   upstream: httpUrl.optional().describe('Base URL requests are forwarded to; its path is prepended to the forwarded path. Or use `upstreams.targets`.'),
   upstreams: routeUpstreams,
   upstreamTls: routeUpstreamTls,
@@ -118,7 +115,7 @@ export const configSchema = z
         tls: listenerTls,
         jwt: gatewayJwt,
         identityHeaders,
-        routes: z.array(route).default([]).describe('Routes, matched by longest prefix.'),
+        routes: z.array(route).default([]).describe('Routes, matched by host, path and method (precedence in docs/gateway.md).'),
       })
       .prefault({}),
     console: z
@@ -176,7 +173,8 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     unique(config.gateway.routes.map((r) => r.name), ['gateway', 'routes'], 'route name', ctx);
-    unique(config.gateway.routes.map((r) => r.prefix), ['gateway', 'routes'], 'route prefix', ctx, 'prefix');
+    checkShadowedRoutes(config.gateway.routes, ctx);
+    config.gateway.routes.forEach((route, i) => checkRouteMatch(route, ['gateway', 'routes', i], ctx));
     config.gateway.routes.forEach((route, i) => checkRouteUpstreams(route, ['gateway', 'routes', i], ctx));
     config.gateway.routes.forEach((route, i) => checkRouteTls(route, ['gateway', 'routes', i], ctx));
     unique(config.monitor.checks.map((c) => c.name), ['monitor', 'checks'], 'check name', ctx);

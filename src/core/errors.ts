@@ -80,8 +80,13 @@ export const ERROR_CATALOGUE = {
   },
   VGL_GATEWAY_NO_ROUTE: {
     status: 404,
-    cause: 'No gateway route matches the request path.',
-    fix: 'Check the request path against `gateway.routes[].prefix`.',
+    cause: 'No gateway route matches the request host and path.',
+    fix: 'Check the request path and Host header against `gateway.routes[]` (`hosts`, `prefix`, `path`, `pattern`; precedence in docs/gateway.md).',
+  },
+  VGL_GATEWAY_METHOD_NOT_ALLOWED: {
+    status: 405,
+    cause: 'Routes match the request host and path, but none serves its method (`gateway.routes[].methods`).',
+    fix: 'Use a method listed in the `Allow` response header, or add the method to a route.',
   },
   VGL_GATEWAY_BAD_REQUEST: {
     status: 400,

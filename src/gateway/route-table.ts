@@ -60,12 +60,17 @@ export class RouteTable {
     return this.entries.get(name)?.upstreams;
   }
 
-  /** `pathname` is the request target before `?`. A match must be released when the request ends. */
-  match(pathname: string): RouteEntry | undefined {
-    const route = this.router.match(pathname);
+  /** `pathname` is the request target before `?`, `host` the Host header. A match must be released when the request ends. */
+  match(pathname: string, host: string | undefined, method: string): RouteEntry | undefined {
+    const route = this.router.match(pathname, host, method);
     const entry = route ? this.entries.get(route.name) : undefined;
     if (entry) this.active++;
     return entry;
+  }
+
+  /** Methods routes serve on this host and path, when none serves the request's method (405). */
+  allowedMethods(pathname: string, host: string | undefined): string[] {
+    return this.router.allowedMethods(pathname, host);
   }
 
   release(): void {

@@ -267,9 +267,10 @@ export class GatewayServer implements Component {
       }
       const query = target.indexOf('?');
       const table = this.table;
-      const entry: RouteEntry | undefined = table.match(query === -1 ? target : target.slice(0, query));
+      const pathname = query === -1 ? target : target.slice(0, query);
+      const entry: RouteEntry | undefined = table.match(pathname, req.headers.host, req.method ?? '');
       if (entry) state.table = table;
-      if (!entry) throw new VigilError('VGL_GATEWAY_NO_ROUTE', 'no route matches this path');
+      if (!entry) throw noRoute(table, pathname, req, res);
       const { route, stages, upstreams } = entry;
       const trustedPeer = table.isTrustedProxy(state.clientIp);
       state.route = route;
@@ -351,6 +352,14 @@ export class GatewayServer implements Component {
     const logged = path === record.path && requestId === record.requestId && clientIp === record.clientIp ? record : { ...record, path, requestId, clientIp };
     logger.info({ access: logged }, 'request');
   }
+}
+
+/** 405 with `Allow` when routes take the path with other methods, else 404. */
+function noRoute(table: RouteTable, pathname: string, req: IncomingMessage, res: ServerResponse): VigilError {
+  const allowed = table.allowedMethods(pathname, req.headers.host);
+  if (allowed.length === 0) return new VigilError('VGL_GATEWAY_NO_ROUTE', 'no route matches this host and path');
+  res.setHeader('allow', allowed.join(', '));
+  return new VigilError('VGL_GATEWAY_METHOD_NOT_ALLOWED', `${req.method ?? ''} is not served on this path; allowed: ${allowed.join(', ')}`);
 }
 
 function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
