@@ -155,8 +155,8 @@ export const ERROR_CATALOGUE = {
   },
   VGL_GATEWAY_PII_UNINSPECTABLE: {
     status: 415,
-    cause: 'The route inspects request bodies for PII and the body is compressed (`Content-Encoding` other than identity), so it cannot be inspected as it streams.',
-    fix: 'Send the body uncompressed on this route.',
+    cause: 'The route inspects bodies for PII and the request cannot be inspected: its body is compressed (`Content-Encoding` other than identity), or it asks for a WebSocket upgrade.',
+    fix: 'Send the body uncompressed on this route; serve WebSockets on a route without a `pii` policy.',
   },
   VGL_GATEWAY_PII_RESPONSE_BLOCKED: {
     status: 502,

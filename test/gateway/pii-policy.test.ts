@@ -108,6 +108,14 @@ describe('gateway PII policies', () => {
     assert.equal(events.length, 1);
     assert.deepEqual(events[0]?.details, { route: 'pii', direction: 'request', kinds: ['card', 'national_id'] });
     assert.ok(!log.text.includes(CARD) && !log.text.includes(SSN), 'not in the logs');
+    // A caller repeating the blocked body is recorded once a second, not once per request.
+    for (let i = 0; i < 20; i++) {
+      const again = await request(`${gatewayUrl}/pii/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json({ a: CARD, b: SSN }) });
+      assert.equal(again.statusCode, 422);
+      await again.body.dump();
+    }
+    const flood = await app.store.securityEvents.recent(100, 'gateway.pii_blocked');
+    assert.ok(flood.length < 10, `${flood.length} events for 21 identical blocks`);
     // A clean body passes.
     const clean = await request(`${gatewayUrl}/pii/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json({ a: 'order 1234' }) });
     assert.equal(clean.statusCode, 200);
@@ -231,6 +239,23 @@ describe('gateway PII policies', () => {
     const down = await request(`${gatewayUrl}/pii/gzip`);
     assert.equal(down.statusCode, 502);
     assert.match(((await down.body.json()) as { error: { message: string } }).error.message, /gzip-encoded response/);
+  });
+
+  it('refuses a WebSocket upgrade on a route with a policy: its frames could not be inspected', async () => {
+    const up = await upstream((_req, res) => {
+      res.end('ok');
+    });
+    const { gatewayUrl } = await gateway(up.url, { request: { action: 'mask' } });
+    const { port } = new URL(gatewayUrl);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    let raw = '';
+    socket.on('data', (c: Buffer) => (raw += c.toString()));
+    socket.write('GET /pii/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    await once(socket, 'close');
+    assert.match(raw, /^HTTP\/1.1 415 /);
+    assert.match(raw, /VGL_GATEWAY_PII_UNINSPECTABLE/);
+    assert.equal(up.seen.length, 0);
   });
 
   it('leaves routes without a policy byte-identical, Content-Length kept', async () => {

@@ -30,7 +30,7 @@ const MAX_TRACKED = 10_000;
  * into a stored event and a log line: the first of a kind in each window is recorded, later ones
  * are counted and reported as `suppressed` on the next one recorded.
  */
-class RejectionCoalescer {
+export class RejectionCoalescer {
   private readonly seen = new Map<string, { at: number; suppressed: number }>();
 
   /** Undefined to skip this one, else how many were skipped since the last recorded. */

@@ -10,6 +10,7 @@ import type { BodyTransformFactory } from '../body-transform.js';
 import { addBodyTransform } from '../body-transform.js';
 import type { GatewayContext, Stage } from '../context.js';
 import type { CompiledRoute } from '../router.js';
+import { RejectionCoalescer } from './authenticate.js';
 
 type Direction = 'request' | 'response';
 type Action = 'mask' | 'tokenize' | 'block';
@@ -59,6 +60,7 @@ export function piiPolicy(route: CompiledRoute, deps: PiiPolicyDeps): Stage | un
   if (!policy || (!policy.request && !policy.response)) return undefined;
   const needsTokens = policy.request?.action === 'tokenize' || policy.response?.action === 'tokenize';
   const tokens: { tokenizer?: PiiTokenizer } = {};
+  const coalescer = new RejectionCoalescer();
   const factory = (direction: Direction, rule: { action: Action; kinds: PiiKind[] }): BodyTransformFactory => {
     const kinds = new Set(rule.kinds);
     return (ctx, headers) => {
@@ -79,15 +81,20 @@ export function piiPolicy(route: CompiledRoute, deps: PiiPolicyDeps): Stage | un
         kinds,
         found(matches: readonly PiiMatch[]) {
           const found = [...new Set(matches.map((m) => m.kind))].sort();
-          void deps.securityEvents.record({
-            at: deps.clock.now(),
-            type: 'gateway.pii_blocked',
-            severity: 'medium',
-            sourceIp: ctx.clientIp,
-            identity: callerIdentity(ctx),
-            correlationId: ctx.requestId,
-            details: { route: route.name, direction, kinds: found },
-          });
+          const at = deps.clock.now();
+          // A caller repeating a blocked body is recorded once a second, with a count of the rest.
+          const suppressed = coalescer.admit(`${ctx.clientIp}|${direction}|${found.join()}`, at);
+          if (suppressed !== undefined) {
+            void deps.securityEvents.record({
+              at,
+              type: 'gateway.pii_blocked',
+              severity: 'medium',
+              sourceIp: ctx.clientIp,
+              identity: callerIdentity(ctx),
+              correlationId: ctx.requestId,
+              details: { route: route.name, direction, kinds: found, ...(suppressed > 0 ? { suppressed } : {}) },
+            });
+          }
           throw new VigilError(CODES[direction].blocked, `${CODES[direction].what} holds PII the route blocks: ${found.join(', ')}`);
         },
       };
@@ -99,6 +106,10 @@ export function piiPolicy(route: CompiledRoute, deps: PiiPolicyDeps): Stage | un
   const request = policy.request ? factory('request', policy.request) : undefined;
   const response = policy.response ? factory('response', policy.response) : undefined;
   const attach = (ctx: GatewayContext): void => {
+    // WebSocket frames are not bodies the transforms see: a route that must inspect refuses the tunnel.
+    if (ctx.req.headers.upgrade !== undefined) {
+      throw new VigilError('VGL_GATEWAY_PII_UNINSPECTABLE', 'the route inspects bodies for PII; a WebSocket (Upgrade) connection cannot be inspected');
+    }
     if (request) addBodyTransform(ctx, 'request', request);
     if (response) addBodyTransform(ctx, 'response', response);
   };
