@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
 import { request } from 'undici';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
 import { freePort, startApp, startServer } from '../support/helpers.js';
 import { errorCode, STRONG } from './support.js';
 
@@ -83,28 +84,27 @@ const upstream = await startServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
 });
 const route = (name: string, extra: Record<string, unknown>) => ({ name, prefix: `/${name}/`, upstream: upstream.url, ...extra });
-const { app, gatewayUrl } = await startApp({
-  gateway: {
-    jwt: {
-      issuers: [
-        { name: 'corp', issuer: IDP, jwksUrl: corpJwks.url, audience: AUDIENCE, algorithms: ['RS256'], cooldown: '0s', refreshInterval: '200ms', rolesClaim: 'realm.roles' },
-        { name: 'strict', issuer: STRICT_IDP, jwksUrl: strictJwks.url, audience: [AUDIENCE, 'other'], algorithms: ['RS256'], cooldown: '1h', refreshInterval: '1h' },
-        { name: 'dead', issuer: 'https://dead.example.test/', jwksUrl: `http://127.0.0.1:${await freePort()}/jwks.json`, audience: AUDIENCE, cooldown: '1h', timeout: '2s' },
-      ],
-    },
-    routes: [
-      route('jwt', { auth: 'jwt' }),
-      route('corp-only', { auth: 'jwt', jwtIssuers: ['corp'] }),
-      route('vigil-only', { auth: 'jwt', jwtIssuers: ['vigil'], roles: ['operator'] }),
-      route('either', { auth: 'either', scopes: ['agents:run'] }),
-      route('admins', { auth: 'either', roles: ['admin', 'developer'], claims: { org: ['acme'], 'realm.tier': ['gold'] } }),
-      route('key', { auth: 'apiKey' }),
-      route('fwd', { auth: 'jwt', forwardCredential: true }),
-      route('open', { auth: 'none' }),
-      route('events', { auth: 'jwt' }),
+const gatewayConfig = {
+  jwt: {
+    issuers: [
+      { name: 'corp', issuer: IDP, jwksUrl: corpJwks.url, audience: AUDIENCE, algorithms: ['RS256'], cooldown: '0s', refreshInterval: '200ms', rolesClaim: 'realm.roles' },
+      { name: 'strict', issuer: STRICT_IDP, jwksUrl: strictJwks.url, audience: [AUDIENCE, 'other'], algorithms: ['RS256'], cooldown: '1h', refreshInterval: '1h' },
+      { name: 'dead', issuer: 'https://dead.example.test/', jwksUrl: `http://127.0.0.1:${await freePort()}/jwks.json`, audience: AUDIENCE, cooldown: '1h', timeout: '2s' },
     ],
   },
-});
+  routes: [
+    route('jwt', { auth: 'jwt' }),
+    route('corp-only', { auth: 'jwt', jwtIssuers: ['corp'] }),
+    route('vigil-only', { auth: 'jwt', jwtIssuers: ['vigil'], roles: ['operator'] }),
+    route('either', { auth: 'either', scopes: ['agents:run'] }),
+    route('admins', { auth: 'either', roles: ['admin', 'developer'], claims: { org: ['acme'], 'realm.tier': ['gold'] } }),
+    route('key', { auth: 'apiKey' }),
+    route('fwd', { auth: 'jwt', forwardCredential: true }),
+    route('open', { auth: 'none' }),
+    route('events', { auth: 'jwt' }),
+  ],
+};
+const { app, gatewayUrl } = await startApp({ gateway: gatewayConfig });
 await waitFor('the first JWKS fetches', () => corpJwks.hits() > 0 && strictJwks.hits() > 0);
 
 const call = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; code: string | undefined; upstream: IncomingHttpHeaders | undefined }> => {
@@ -293,5 +293,49 @@ describe('gateway JWT and API key enforcement', () => {
     assert.equal((await call('/events/x', bearer(await sign(corp)))).status, 200);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal((await find()).length, count, 'no event on success');
+  });
+
+  it('applies issuers added by a reload, keeping the fetched keys of unchanged ones', async () => {
+    const extra = await rsaSigner('extra-1');
+    const extraJwks = await jwksServer([extra.publicJwk]);
+    const token = await sign(extra, { iss: 'https://extra.example.test/' });
+    await rejected('/jwt/x', token, 'an issuer not configured yet');
+    const strictHits = strictJwks.hits();
+    const issuers = [...gatewayConfig.jwt.issuers, { name: 'extra', issuer: 'https://extra.example.test/', jwksUrl: extraJwks.url, audience: AUDIENCE }];
+    const config = { gateway: { ...gatewayConfig, jwt: { issuers }, listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir: app.loaded.config.store.dataDir } };
+    await app.reloadRoutes(parseConfig(JSON.stringify(config), 'reload.yaml', {}));
+    assert.equal((await call('/jwt/x', bearer(token))).status, 200);
+    assert.equal(strictJwks.hits(), strictHits, 'an unchanged issuer is not fetched again');
+    assert.equal((await call('/jwt/x', bearer(await sign(strict, { iss: STRICT_IDP })))).status, 200);
+  });
+});
+
+describe('gateway JWT configuration', () => {
+  const problem = (gateway: Record<string, unknown>): string => {
+    try {
+      parseConfig(JSON.stringify({ gateway }), 'vigil.yaml', {});
+    } catch (err) {
+      if (err instanceof ConfigError) return err.message;
+      throw err;
+    }
+    throw new Error(`accepted: ${JSON.stringify(gateway)}`);
+  };
+  const issuer = { name: 'corp', issuer: IDP, jwksUrl: 'https://idp.example.test/jwks.json', audience: AUDIENCE };
+  const routes = (extra: Record<string, unknown>) => [{ name: 'r', prefix: '/r/', upstream: 'http://127.0.0.1:9', ...extra }];
+
+  it('refuses symmetric and none algorithms, plain-http JWKS off loopback, unknown and duplicate issuers, with their paths', () => {
+    assert.match(problem({ jwt: { issuers: [{ ...issuer, algorithms: ['HS256'] }] } }), /gateway\.jwt\.issuers\[0\]\.algorithms\[0\]/);
+    assert.match(problem({ jwt: { issuers: [{ ...issuer, algorithms: ['none'] }] } }), /gateway\.jwt\.issuers\[0\]\.algorithms\[0\]/);
+    assert.match(problem({ jwt: { issuers: [{ ...issuer, jwksUrl: 'http://idp.example.test/jwks.json' }] } }), /gateway\.jwt\.issuers\[0\]\.jwksUrl.*https/);
+    assert.match(problem({ jwt: { issuers: [issuer, { ...issuer, name: 'other' }] } }), /gateway\.jwt\.issuers\[1\]\.issuer/);
+    assert.match(problem({ jwt: { issuers: [{ ...issuer, name: 'vigil' }] } }), /gateway\.jwt\.issuers\[0\]\.name/);
+    assert.match(problem({ routes: routes({ auth: 'jwt', jwtIssuers: ['ghost'] }) }), /gateway\.routes\[0\]\.jwtIssuers\[0\].*ghost/);
+    assert.match(problem({ jwt: { vigil: false }, routes: routes({ auth: 'either' }) }), /gateway\.routes\[0\]\.auth.*no JWT issuer/);
+  });
+
+  it('keeps identity headers to the gateway: a route may not set or remove them, and each needs its own name', () => {
+    assert.match(problem({ routes: routes({ headers: { request: { set: { 'X-Vigil-Subject': 'root' } } } }) }), /identity header/);
+    assert.match(problem({ identityHeaders: { subject: 'x-user' }, routes: routes({ headers: { request: { remove: ['x-user'] } } }) }), /identity header/);
+    assert.match(problem({ identityHeaders: { roles: 'x-vigil-subject' } }), /gateway\.identityHeaders.*own name/);
   });
 });
