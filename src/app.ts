@@ -34,6 +34,7 @@ import { registerSecretRoutes } from './vault/routes.js';
 import { registerAuditRoutes } from './audit/routes.js';
 import { maskPii } from './pii/detectors.js';
 import type { PiiTokenizer } from './pii/tokenize.js';
+import { TrafficProtection } from './protection/rate-limit-protection.js';
 import type { VaultParts } from './vault/open.js';
 
 /** Reported as `service.version` in traces. */
@@ -79,6 +80,7 @@ export class App {
   readonly monitor: MonitorService;
   readonly alerting: AlertingService;
   readonly alertRules: RuleEngine;
+  readonly protection: TrafficProtection;
   private readonly lifecycle = new Lifecycle();
   private readonly registerSecret: (value: string) => void;
   private readonly accessWriter: BatchWriter<AccessRecord>;
@@ -122,6 +124,7 @@ export class App {
       ? new Tracing({ config: config.tracing, logger: this.logger, scrub: accessLogFor(this.logger).scrub, serviceVersion: VIGIL_VERSION })
       : undefined;
     let piiTokenizer: Promise<PiiTokenizer> | undefined;
+    this.protection = new TrafficProtection(config, { logger: this.logger.child({ component: 'protection' }), clock, securityEvents: this.identity.events }, undefined);
     this.gateway = new GatewayServer({
       config,
       keys: this.keyCache,
@@ -138,6 +141,7 @@ export class App {
           throw err;
         },
       )),
+      protection: this.protection,
       onAccess: (record) => {
         this.accessWriter.push(record);
         this.bus.emit('access.record', record);
@@ -197,6 +201,7 @@ export class App {
     this.lifecycle.add(this.console);
     // Stopped after the gateway, so the spans of drained requests are flushed too.
     if (this.tracing) this.lifecycle.add(this.tracing);
+    this.lifecycle.add({ name: 'protection', start: () => this.protection.start(), stop: () => this.protection.stop() });
     this.lifecycle.add(this.gateway);
   }
 

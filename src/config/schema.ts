@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routePii, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
+import { bansSection, checkBans, checkRouteProtection, ipFilter, protectionSection, routeRateLimits } from './protection-schema.js';
 import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
 import { checkRouteMatch, checkShadowedRoutes, routeMatch } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
@@ -49,6 +50,8 @@ const route = z.strictObject({
   headers: routeHeaders,
   maxBodyBytes: z.number().int().min(0).optional().describe('Largest request body (bytes) for this route; default `gateway.limits.maxBodyBytes`. 0 means no limit.'),
   pii: routePii,
+  rateLimits: routeRateLimits,
+  ipFilter: ipFilter.describe('Allow and deny lists of this route, applied after `protection.ipFilter`.'),
 });
 
 const customRole = z.strictObject({
@@ -165,6 +168,8 @@ export const configSchema = z
       })
       .prefault({}),
     identity: identitySection,
+    protection: protectionSection,
+    bans: bansSection,
     shutdown: z
       .strictObject({
         timeout: duration.prefault('10s').describe('Longest graceful drain on SIGTERM/SIGINT before connections are cut.'),
@@ -177,6 +182,8 @@ export const configSchema = z
     config.gateway.routes.forEach((route, i) => checkRouteMatch(route, ['gateway', 'routes', i], ctx));
     config.gateway.routes.forEach((route, i) => checkRouteUpstreams(route, ['gateway', 'routes', i], ctx));
     config.gateway.routes.forEach((route, i) => checkRouteTls(route, ['gateway', 'routes', i], ctx));
+    config.gateway.routes.forEach((route, i) => checkRouteProtection(route, ['gateway', 'routes', i], ctx, config.protection.redis !== undefined));
+    checkBans(config.bans, ctx);
     unique(config.monitor.checks.map((c) => c.name), ['monitor', 'checks'], 'check name', ctx);
     unique(config.alerting.rules.map((r) => r.name), ['alerting', 'rules'], 'rule name', ctx);
     unique(config.alerting.receivers.map((r) => r.name), ['alerting', 'receivers'], 'receiver name', ctx);

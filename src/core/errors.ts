@@ -168,6 +168,46 @@ export const ERROR_CATALOGUE = {
     cause: 'An unexpected error inside the gateway; details are in the log under the request ID.',
     fix: 'Report it with the request ID; the gateway keeps serving.',
   },
+  VGL_RATE_LIMITED: {
+    status: 429,
+    cause: 'The client exceeded one of the route’s rate limits (`rateLimits.limits`); the message names the limit.',
+    fix: 'Wait for the `Retry-After` seconds before retrying; the `RateLimit` headers show the remaining quota. Operators can raise the limit in the route config.',
+  },
+  VGL_CONCURRENCY_LIMITED: {
+    status: 429,
+    cause: 'The client already has the most requests in flight its route allows (`rateLimits.concurrency`).',
+    fix: 'Wait for a running request to finish before sending another, or raise `max` in the route config.',
+  },
+  VGL_RATE_LIMIT_STORE_UNAVAILABLE: {
+    status: 503,
+    cause: 'The route limits through Redis with `onStoreFailure: closed` and Redis cannot be reached, so the request was refused.',
+    fix: 'Restore Redis (`protection.redis.url`); limiting resumes by itself. Use `onStoreFailure: local` to keep serving with per-instance limits meanwhile.',
+  },
+  VGL_IP_DENIED: {
+    status: 403,
+    cause: 'The client address is on a deny list, or not on the allow list, of `protection.ipFilter` or the route’s `ipFilter`.',
+    fix: 'Ask the operator to add the address to the allow list; check `gateway.trustedProxies` if the address shown is a proxy’s.',
+  },
+  VGL_BANNED: {
+    status: 403,
+    cause: 'The client address or identity is banned (automatically by a `bans.scenarios` rule, or by hand).',
+    fix: 'Wait for the ban to expire; operators see it with `vigil bans list` and lift it with `vigil bans remove`.',
+  },
+  VGL_BAN_ALLOWLISTED: {
+    status: 409,
+    cause: 'The ban target is on `bans.allowList`, whose addresses are never banned.',
+    fix: 'Remove the address from `bans.allowList` first if it really must be banned.',
+  },
+  VGL_BAN_NOT_FOUND: {
+    status: 404,
+    cause: 'No active ban has the given target.',
+    fix: 'List active bans with `vigil bans list`.',
+  },
+  VGL_BAN_TARGET_INVALID: {
+    status: 400,
+    cause: 'A ban target is neither an IP address, a CIDR, nor an identity such as `key:<id>` or a user name.',
+    fix: 'Give an address (`203.0.113.7`), a network (`2001:db8::/64`) or an identity (`key:abcdefghijkl`, `alice`).',
+  },
   VGL_KEY_NOT_FOUND: {
     status: 404,
     cause: 'No API key has the given ID.',

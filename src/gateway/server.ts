@@ -34,6 +34,7 @@ import { authorize, hasRules } from './stages/authorize.js';
 import type { JwtTrust } from './jwt-trust.js';
 import { piiPolicy } from './stages/pii-policy.js';
 import type { PiiTokenizer } from '../pii/tokenize.js';
+import type { TrafficProtection } from '../protection/rate-limit-protection.js';
 import { listen } from '../core/listen.js';
 
 export interface GatewayDeps {
@@ -48,6 +49,8 @@ export interface GatewayDeps {
   jwt: JwtTrust;
   /** The vault's PII tokenizer, for routes whose `pii` policy tokenizes. */
   piiTokenizer: () => Promise<PiiTokenizer>;
+  /** IP filters, bans, rate and concurrency limits (docs/protection.md); none when absent. */
+  protection?: TrafficProtection;
   onAccess: (record: AccessRecord) => void;
   /** Present when `tracing.enabled`: a server span per request, a client span per upstream attempt. */
   tracing?: Tracing;
@@ -364,12 +367,19 @@ function noRoute(table: RouteTable, pathname: string, req: IncomingMessage, res:
 
 function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
   const stages: Stage[] = [];
+  const protection = deps.protection?.compile(route, deps.config);
+  // 1: IP filters and bans, before anything else is spent on the request.
+  if (protection) stages.push(...protection.entry);
+  // 4: limits keyed by client address, before authentication's work.
+  if (protection) stages.push(...protection.preAuth);
   const { auth } = route.config;
   if (auth !== 'none') {
     const events = deps.securityEvents;
     stages.push(authenticate(auth, route.config.jwtIssuers, { keys: deps.keys, clock: deps.clock, jwt: deps.jwt, events }));
     if (hasRules(route.config)) stages.push(authorize(route.config, events, deps.clock));
   }
+  // 7: identity bans, limits keyed by key, user or header, and concurrency limits.
+  if (protection) stages.push(...protection.postAuth);
   const pii = piiPolicy(route, deps);
   if (pii) stages.push(pii);
   return stages;

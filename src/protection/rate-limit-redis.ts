@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Decision, LimitSpec, LimitState, ConcurrencySpec, LimiterStore } from './rate-limit.js';
+import { gcraParams } from './rate-limit.js';
+
+/**
+ * Limits counted in Redis, shared by every gateway instance. Each check is one EVALSHA of a Lua
+ * script (ioredis defineCommand), so the check and the count are atomic across instances, and
+ * time comes from Redis (`TIME`), so instances with skewed clocks still agree. Arithmetic is in
+ * integer microseconds, the same as the memory store's.
+ */
+
+/**
+ * KEYS: one counter per limit. ARGV: a unique member, then per limit: kind (`g` GCRA, `w` sliding
+ * window), a (GCRA emission interval / window, µs), b (GCRA tolerance µs / window limit).
+ * Returns: allowed (1/0), the index of the first refusing limit (0 when allowed), then per limit
+ * remaining, reset µs, retry-after µs. Nothing is counted unless every limit admits.
+ */
+const CONSUME = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local member = ARGV[1]
+local out = {1, 0}
+local commits = {}
+for i = 1, #KEYS do
+  local kind = ARGV[i * 3 - 1]
+  local a = tonumber(ARGV[i * 3])
+  local b = tonumber(ARGV[i * 3 + 1])
+  local remaining, reset, retry = 0, 0, 0
+  if kind == 'g' then
+    local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+    if tat < now then tat = now end
+    local nxt = tat + a
+    local diff = nxt - now
+    if diff <= b then
+      remaining = math.floor((b - diff) / a)
+      reset = diff
+      commits[i] = nxt
+    else
+      reset = tat - now
+      retry = diff - b
+    end
+  else
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', string.format('%.0f', now - a))
+    local count = redis.call('ZCARD', KEYS[i])
+    local oldest = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')[2]
+    if count < b then
+      remaining = b - count - 1
+      if oldest then reset = tonumber(oldest) + a - now else reset = a end
+      commits[i] = now
+    else
+      reset = tonumber(oldest) + a - now
+      retry = reset
+    end
+  end
+  if commits[i] == nil and out[1] == 1 then
+    out[1] = 0
+    out[2] = i
+  end
+  out[#out + 1] = remaining
+  out[#out + 1] = reset
+  out[#out + 1] = retry
+end
+if out[1] == 1 then
+  for i = 1, #KEYS do
+    local a = tonumber(ARGV[i * 3])
+    if ARGV[i * 3 - 1] == 'g' then
+      redis.call('SET', KEYS[i], string.format('%.0f', commits[i]), 'PX', math.ceil((commits[i] - now) / 1000) + 1)
+    else
+      redis.call('ZADD', KEYS[i], string.format('%.0f', now), string.format('%.0f', now) .. ':' .. member)
+      redis.call('PEXPIRE', KEYS[i], math.ceil(a / 1000) + 1)
+    end
+  end
+end
+return out
+`;
+
+/** KEYS[1]: the leases of one concurrency key. ARGV: max, lease µs, member. 1 when a slot was taken. */
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], string.format('%.0f', now + tonumber(ARGV[2])), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / 1000) + 1)
+return 1
+`;
+
+interface LimitCommands {
+  vglConsume(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
+  vglAcquire(key: string, max: number, leaseUs: number, member: string): Promise<number>;
+}
+
+export type LimitRedis = Redis & LimitCommands;
+
+/** Adds the limit scripts to a connection (sent once by EVALSHA, reloaded by ioredis if Redis restarted). */
+export function defineLimitCommands(redis: Redis): LimitRedis {
+  redis.defineCommand('vglConsume', { lua: CONSUME });
+  redis.defineCommand('vglAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+  return redis as LimitRedis;
+}
+
+/** The Redis side of a limit check; every call may reject (Redis down, timeout), and the caller falls back. */
+export class RedisLimiterStore implements LimiterStore {
+  /** Unique per process, so sliding-window members of two instances never collide. */
+  private readonly instance = randomBytes(6).toString('base64url');
+  private sequence = 0;
+
+  constructor(
+    private readonly redis: LimitRedis,
+    private readonly prefix: string,
+  ) {}
+
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  async consume(specs: readonly LimitSpec[], keys: readonly string[]): Promise<Decision> {
+    const args: (string | number)[] = [];
+    for (let i = 0; i < specs.length; i++) args.push(`${this.prefix}rl:${(specs[i] as LimitSpec).id}:${keys[i] as string}`);
+    args.push(`${this.instance}.${(this.sequence++).toString(36)}`);
+    for (const spec of specs) {
+      if (spec.algorithm === 'gcra') {
+        const { interval, tolerance } = gcraParams(spec);
+        args.push('g', Math.round(interval * 1000), Math.round(tolerance * 1000));
+      } else {
+        args.push('w', spec.windowMs * 1000, spec.limit);
+      }
+    }
+    const reply = await this.redis.vglConsume(specs.length, ...args);
+    const states: LimitState[] = [];
+    for (let i = 0; i < specs.length; i++) {
+      states.push({ remaining: reply[2 + i * 3] as number, resetMs: (reply[3 + i * 3] as number) / 1000, retryAfterMs: (reply[4 + i * 3] as number) / 1000 });
+    }
+    const allowed = reply[0] === 1;
+    return { allowed, states, refusedBy: allowed ? -1 : (reply[1] as number) - 1 };
+  }
+
+  async acquire(spec: ConcurrencySpec, key: string): Promise<(() => void) | undefined> {
+    const redisKey = `${this.prefix}cc:${spec.id}:${key}`;
+    const member = `${this.instance}.${(this.sequence++).toString(36)}`;
+    const taken = await this.redis.vglAcquire(redisKey, spec.max, spec.leaseMs * 1000, member);
+    if (taken !== 1) return undefined;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      // A lost release is not lost capacity for long: the lease expires on its own.
+      this.redis.zrem(redisKey, member).catch(() => undefined);
+    };
+  }
+}

@@ -1,0 +1,61 @@
+import { after } from 'node:test';
+import { request } from 'undici';
+import { App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { SecurityEvent } from '../../src/store/records.js';
+import { LogCapture, startServer, tempDir } from '../support/helpers.js';
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(public t = Date.UTC(2026, 0, 1)) {}
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** A real App on free loopback ports with a manual clock; stopped after the file. */
+export async function startProtectedApp(config: Record<string, unknown>, options: { dataDir?: string; stop?: boolean } = {}) {
+  const dataDir = options.dataDir ?? tempDir();
+  const log = new LogCapture();
+  const clock = new ManualClock();
+  const base = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir } };
+  const merged = { ...base, ...config, gateway: { ...base.gateway, ...(config.gateway as Record<string, unknown> | undefined) } };
+  const loaded = parseConfig(JSON.stringify(merged), 'test.yaml', {});
+  const app = new App(loaded, { env: {}, clock, logDestination: log });
+  await app.start();
+  if (options.stop !== false) after(() => app.stop());
+  return { app, clock, log, dataDir, gatewayUrl: `http://127.0.0.1:${app.gateway.address().port}`, consoleUrl: `http://127.0.0.1:${app.console.address().port}` };
+}
+
+/** An upstream answering 200 `ok`, counting the requests that reached it. */
+export async function okUpstream() {
+  const stats = { requests: 0 };
+  const { url } = await startServer((_req, res) => {
+    stats.requests++;
+    res.end('ok');
+  });
+  return { url, stats };
+}
+
+export async function get(url: string, headers: Record<string, string> = {}) {
+  const res = await request(url, { headers });
+  const body = await res.body.text();
+  const code = res.statusCode === 200 ? undefined : (JSON.parse(body) as { error: { code: string } }).error.code;
+  return { status: res.statusCode, headers: res.headers, body, code };
+}
+
+/** Status codes of `n` requests sent one after another. */
+export async function statuses(url: string, n: number, headers: Record<string, string> = {}): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((await get(url, headers)).status);
+  return out;
+}
+
+export const count = (list: readonly number[], status: number): number => list.filter((s) => s === status).length;
+
+/** Security events of a type, after the recorder's async writes settled. */
+export async function eventsOf(app: App, type: string): Promise<SecurityEvent[]> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return app.store.securityEvents.recent(1000, type);
+}
