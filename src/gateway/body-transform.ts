@@ -11,6 +11,11 @@ import type { GatewayContext } from './context.js';
 export interface BodyTransform {
   push(chunk: Buffer): Buffer;
   end(): Buffer;
+  /**
+   * True for a transform that only inspects: every byte is passed on unchanged (perhaps later), so
+   * the body's Content-Length stays valid and is kept. Otherwise the length is dropped.
+   */
+  readonly keepsLength?: boolean;
 }
 
 /**
@@ -32,6 +37,7 @@ export function openTransforms(ctx: GatewayContext, headers: IncomingHttpHeaders
   if (open.length === 0) return undefined;
   if (open.length === 1) return open[0];
   return {
+    keepsLength: open.every((t) => t.keepsLength === true),
     push(chunk) {
       let out = chunk;
       for (const t of open) {

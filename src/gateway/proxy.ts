@@ -133,7 +133,7 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
     const target = upstreams.pick(Date.now(), previous);
     if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open)');
     const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry(Date.now());
-    const result = await attemptOnce(ctx, target, body, transform !== undefined, trustedPeer, deadline, metrics, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
+    const result = await attemptOnce(ctx, target, body, transform !== undefined && transform.keepsLength !== true, trustedPeer, deadline, metrics, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
     if (result.kind !== 'failed') return;
     if (clientGone) return;
     // A response timeout is not retried: the upstream may still be working on it, and a retry
@@ -162,6 +162,7 @@ function attemptOnce(
   ctx: GatewayContext,
   target: UpstreamTarget,
   body: Readable | null,
+  /** The body's length changes on the way: the client's Content-Length is not forwarded. */
   transformed: boolean,
   trustedPeer: boolean,
   deadline: number,

@@ -87,7 +87,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       if (this.transform) {
         // The transformed length is unknown until the end: chunked, or an exact length if the whole body was held.
         const out = responseHeaders(this.ctx, headers);
-        delete out['content-length'];
+        if (!this.transform.keepsLength) delete out['content-length'];
         this.pendingHead = out;
         this.status = statusCode;
         return;
@@ -116,7 +116,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
         return this.reject(err, true);
       }
       if (this.pendingHead) {
-        this.pendingHead['content-length'] = rest.length;
+        if (!this.transform.keepsLength) this.pendingHead['content-length'] = rest.length;
         this.writePendingHead();
       }
       res.end(rest);

@@ -31,8 +31,12 @@ export interface PiiStreamHandler {
 export class PiiStreamScanner {
   private held = '';
   private context = '';
+  /** Without a replacement the scanner only inspects (block): bytes pass unchanged. */
+  readonly keepsLength: boolean;
 
-  constructor(private readonly handler: PiiStreamHandler) {}
+  constructor(private readonly handler: PiiStreamHandler) {
+    this.keepsLength = handler.replace === undefined;
+  }
 
   push(chunk: Buffer): Buffer {
     return this.scan(this.held + chunk.toString('latin1'), false);

@@ -120,10 +120,19 @@ describe('gateway PII policies', () => {
     const clean = await request(`${gatewayUrl}/pii/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: json({ a: 'order 1234' }) });
     assert.equal(clean.statusCode, 200);
     assert.equal(await clean.body.text(), 'ok');
+    // Blocking only inspects: the bytes pass unchanged, so the client's Content-Length is kept.
+    const passed = up.seen.at(-1) as Seen;
+    assert.equal(passed.headers['content-length'], String(Buffer.byteLength(json({ a: 'order 1234' }))));
+    assert.equal(passed.headers['transfer-encoding'], undefined);
   });
 
   it('blocks a response: a coded 502 before any byte, a cut connection after', async () => {
     const up = await upstream(async (req, res) => {
+      if (req.url === '/clean') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 11 });
+        res.end('{"ok":true}');
+        return;
+      }
       if (req.url === '/whole') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(json({ leaked: SSN }));
@@ -140,6 +149,11 @@ describe('gateway PII policies', () => {
     assert.equal(whole.statusCode, 502);
     assert.equal(body.error.code, 'VGL_GATEWAY_PII_RESPONSE_BLOCKED');
     assert.match(body.error.message, /national_id/);
+
+    const clean = await request(`${gatewayUrl}/pii/clean`);
+    assert.equal(await clean.body.text(), '{"ok":true}');
+    assert.equal(clean.headers['content-length'], '11', 'an inspect-only transform keeps the upstream length');
+    assert.equal(clean.headers['transfer-encoding'], undefined);
 
     const stream = await request(`${gatewayUrl}/pii/sse`);
     assert.equal(stream.statusCode, 200);
