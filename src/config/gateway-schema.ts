@@ -195,6 +195,12 @@ const externalIssuer = z.strictObject({
   jwksUrl: jwksUrl.describe("URL of the issuer's JWK set (https://, or http:// to loopback). Fetched at start and every `refreshInterval`, and when a token names an unknown `kid` (at most once per `cooldown`); never per request."),
   audience: z.union([z.string().min(1).max(500), z.array(z.string().min(1).max(500)).min(1).max(20)]).describe('Accepted `aud` value(s): the token must name one of them.'),
   algorithms: z.array(z.enum(JWT_ALGORITHMS)).min(1).default(['RS256', 'ES256']).describe('Accepted signing algorithms (asymmetric only; `none` and `HS*` are never accepted).'),
+  tokenType: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Required `typ` header, e.g. `at+jwt` (RFC 9068), so ID tokens or other tokens of the issuer are not taken for access tokens. Unset: any `typ`.'),
   clockSkew: duration.prefault('30s').describe('Leeway for `exp`, `nbf` and `iat` against clock drift between the issuer and Vigil.'),
   refreshInterval: duration.prefault('10m').describe('How often the key set is re-fetched in the background; if the issuer is down, the keys already fetched keep working.'),
   cooldown: duration.prefault('30s').describe('Least time between two fetches caused by unknown `kid`s (or after a failed first fetch), so forged tokens cannot make Vigil hammer the issuer.'),

@@ -159,7 +159,14 @@ export class JwtTrust {
       byIss.set(issuer.issuer, {
         name: issuer.name,
         keys: remote.get,
-        options: { issuer: issuer.issuer, audience: issuer.audience, algorithms: issuer.algorithms, clockTolerance: issuer.clockSkew / 1000, requiredClaims: ['exp', 'sub'] },
+        options: {
+          issuer: issuer.issuer,
+          audience: issuer.audience,
+          algorithms: issuer.algorithms,
+          clockTolerance: issuer.clockSkew / 1000,
+          requiredClaims: ['exp', 'sub'],
+          ...(issuer.tokenType === undefined ? {} : { typ: issuer.tokenType }),
+        },
         rolesClaim: issuer.rolesClaim,
         scopeClaim: issuer.scopeClaim,
         accessOnly: false,

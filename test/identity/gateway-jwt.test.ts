@@ -298,13 +298,14 @@ describe('gateway JWT and API key enforcement', () => {
   it('applies issuers added by a reload, keeping the fetched keys of unchanged ones', async () => {
     const extra = await rsaSigner('extra-1');
     const extraJwks = await jwksServer([extra.publicJwk]);
-    const token = await sign(extra, { iss: 'https://extra.example.test/' });
+    const token = await sign(extra, { iss: 'https://extra.example.test/' }, { typ: 'at+jwt' });
     await rejected('/jwt/x', token, 'an issuer not configured yet');
     const strictHits = strictJwks.hits();
-    const issuers = [...gatewayConfig.jwt.issuers, { name: 'extra', issuer: 'https://extra.example.test/', jwksUrl: extraJwks.url, audience: AUDIENCE }];
+    const issuers = [...gatewayConfig.jwt.issuers, { name: 'extra', issuer: 'https://extra.example.test/', jwksUrl: extraJwks.url, audience: AUDIENCE, tokenType: 'at+jwt' }];
     const config = { gateway: { ...gatewayConfig, jwt: { issuers }, listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir: app.loaded.config.store.dataDir } };
     await app.reloadRoutes(parseConfig(JSON.stringify(config), 'reload.yaml', {}));
     assert.equal((await call('/jwt/x', bearer(token))).status, 200);
+    await rejected('/jwt/x', await sign(extra, { iss: 'https://extra.example.test/' }, { typ: 'JWT' }), 'another token type of the issuer (e.g. an ID token)');
     assert.equal(strictJwks.hits(), strictHits, 'an unchanged issuer is not fetched again');
     assert.equal((await call('/jwt/x', bearer(await sign(strict, { iss: STRICT_IDP })))).status, 200);
   });
