@@ -22,6 +22,11 @@ export interface GatewayContext {
   caller: Caller | null;
   /** The request's server span when tracing is enabled (`tracing.enabled`). */
   readonly span: RequestSpan | undefined;
+  /** The last upstream attempt's target label and timing in ms (-1: not reached), for the access record. */
+  upstream: string | null;
+  connectMs: number;
+  ttfbMs: number;
+  upstreamMs: number;
   /**
    * Set by stages that rewrite or inspect the request body as it streams (applied in order). Unset
    * (the usual case) the body is forwarded as received, Content-Length included, with no extra

@@ -176,6 +176,8 @@ function attemptOnce(
   const path = upstreamPath(route, target.basePath, ctx.target);
   const span = ctx.span?.attempt(ctx.req.method ?? 'GET', target.origin, target.host, path, attempt);
   target.inFlight++;
+  ctx.upstream = target.label;
+  ctx.connectMs = ctx.ttfbMs = ctx.upstreamMs = -1;
   let counted = false;
   const outcome = (failed: boolean): void => {
     if (counted) return;
@@ -186,8 +188,12 @@ function attemptOnce(
   };
   return new Promise<AttemptResult>((resolve) => {
     const relay = new ResponseRelay(ctx, deadline, {
+      onConnect() {
+        const ms = (ctx.connectMs = performance.now() - sentAt);
+        metrics.connected(route.name, target.label, ms / 1000);
+      },
       onHeaders(status) {
-        const ms = performance.now() - sentAt;
+        const ms = (ctx.ttfbMs = performance.now() - sentAt);
         target.observeLatency(ms, Date.now());
         metrics.firstByte(route.name, target.label, ms / 1000);
         span?.response(status);
@@ -196,6 +202,8 @@ function attemptOnce(
       retryStatus: canRetry,
       settle(result) {
         target.inFlight--;
+        const ms = (ctx.upstreamMs = performance.now() - sentAt);
+        metrics.finished(route.name, target.label, ms / 1000);
         // A cut made by the gateway (client gone, body too large) says nothing about the target.
         if (result.kind === 'failed' && (result.cut === undefined || result.cut === 'total-timeout')) outcome(true);
         span?.end(attemptFailure(result));

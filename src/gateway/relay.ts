@@ -20,6 +20,8 @@ export type AttemptResult =
 export const FAILURE_STATUS = new Set([502, 503, 504]);
 
 export interface RelayHooks {
+  /** The request got a connected socket and is being written (after any pool wait and connect). */
+  onConnect(): void;
   /** Response headers arrived from the target (for latency, breaker and metrics). */
   onHeaders(status: number): void;
   /** Whether a 502/503/504 should be retried instead of relayed. */
@@ -63,6 +65,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.hooks.onConnect();
     if (this.cut) controller.abort(new Error(this.cut));
   }
 

@@ -279,7 +279,7 @@ export class GatewayServer implements Component {
       state.route = route;
       state.span?.route(route.name);
       this.upstreamMetrics.inFlightDelta(route.name, 1);
-      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null, caller: null, span: state.span };
+      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null, caller: null, span: state.span, upstream: null, connectMs: -1, ttfbMs: -1, upstreamMs: -1 };
       state.ctx = ctx;
       for (const stage of stages) {
         const pending = stage(ctx);
@@ -337,6 +337,10 @@ export class GatewayServer implements Component {
       clientIp: state.clientIp,
       keyId: state.ctx?.key?.id ?? null,
       errorCode: state.errorCode,
+      upstream: state.ctx?.upstream ?? null,
+      connectMs: ms(state.ctx?.connectMs),
+      ttfbMs: ms(state.ctx?.ttfbMs),
+      upstreamMs: ms(state.ctx?.upstreamMs),
     };
     if (this.deps.config.log.accessLog) this.logAccess(record);
     this.deps.onAccess(record);
@@ -355,6 +359,11 @@ export class GatewayServer implements Component {
     const logged = path === record.path && requestId === record.requestId && clientIp === record.clientIp ? record : { ...record, path, requestId, clientIp };
     logger.info({ access: logged }, 'request');
   }
+}
+
+/** A timing for the access record, to the microsecond; null when that phase was not reached. */
+function ms(value: number | undefined): number | null {
+  return value === undefined || value < 0 ? null : Math.round(value * 1000) / 1000;
 }
 
 /** 405 with `Allow` when routes take the path with other methods, else 404. */

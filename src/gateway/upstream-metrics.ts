@@ -5,10 +5,21 @@ import type { BreakerState } from './upstream/breaker.js';
 
 export type AttemptOutcome = 'success' | 'failure';
 
+type TimingChild = Histogram.Internal<'route' | 'target'>;
+
+/** One route/target's timing histogram children. */
+interface TargetTimings {
+  readonly connect: TimingChild;
+  readonly ttfb: TimingChild;
+  readonly total: TimingChild;
+}
+
+const TIMING_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 /**
- * Per-target metrics: attempts by outcome, time to first byte, breaker state, ejections, retries
- * and requests in flight. Label children are cached per route/target so the hot path does no
- * label hashing.
+ * Per-target metrics: attempts by outcome, connect / first-byte / total time, breaker state,
+ * ejections, retries and requests in flight. Label children are cached per route and target
+ * (nested maps, so the hot path builds no key strings and does no label hashing).
  */
 export class UpstreamMetrics {
   private readonly attempts: Counter<'route' | 'target' | 'outcome'>;
@@ -17,7 +28,9 @@ export class UpstreamMetrics {
   private readonly ejections: Counter<'route' | 'target'>;
   private readonly retries: Counter<'route'>;
   private readonly inFlight: Gauge<'route'>;
-  private readonly ttfbChildren = new Map<string, Histogram.Internal<'route' | 'target'>>();
+  private readonly connect: Histogram<'route' | 'target'>;
+  private readonly total: Histogram<'route' | 'target'>;
+  private readonly timingChildren = new Map<string, Map<string, TargetTimings>>();
   private readonly inFlightChildren = new Map<string, Gauge.Internal<'route'>>();
   private readonly attemptChildren = new Map<string, Counter.Internal>();
 
@@ -32,7 +45,21 @@ export class UpstreamMetrics {
       name: 'vigil_gateway_upstream_ttfb_seconds',
       help: 'Time from sending a request to a target (connection included) to its response headers.',
       labelNames: ['route', 'target'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: TIMING_BUCKETS,
+      registers: [registry],
+    });
+    this.connect = new Histogram({
+      name: 'vigil_gateway_upstream_connect_seconds',
+      help: 'Time from sending a request to a target until it had a connected socket: pool wait plus TCP/TLS connect (near 0 on a kept-alive connection).',
+      labelNames: ['route', 'target'],
+      buckets: TIMING_BUCKETS,
+      registers: [registry],
+    });
+    this.total = new Histogram({
+      name: 'vigil_gateway_upstream_duration_seconds',
+      help: 'Time from sending a request to a target until its response ended or the attempt failed (streams included).',
+      labelNames: ['route', 'target'],
+      buckets: [...TIMING_BUCKETS, 60, 120, 300],
       registers: [registry],
     });
     this.breaker = new Gauge({
@@ -61,14 +88,28 @@ export class UpstreamMetrics {
     child.inc();
   }
 
+  connected(route: string, target: string, seconds: number): void {
+    this.timings(route, target).connect.observe(seconds);
+  }
+
   firstByte(route: string, target: string, seconds: number): void {
-    const key = `${route}\0${target}`;
-    let child = this.ttfbChildren.get(key);
-    if (!child) {
-      child = this.ttfb.labels({ route, target });
-      this.ttfbChildren.set(key, child);
+    this.timings(route, target).ttfb.observe(seconds);
+  }
+
+  finished(route: string, target: string, seconds: number): void {
+    this.timings(route, target).total.observe(seconds);
+  }
+
+  private timings(route: string, target: string): TargetTimings {
+    let byTarget = this.timingChildren.get(route);
+    if (!byTarget) this.timingChildren.set(route, (byTarget = new Map()));
+    let timings = byTarget.get(target);
+    if (!timings) {
+      const labels = { route, target };
+      timings = { connect: this.connect.labels(labels), ttfb: this.ttfb.labels(labels), total: this.total.labels(labels) };
+      byTarget.set(target, timings);
     }
-    child.observe(seconds);
+    return timings;
   }
 
   breakerState(route: string, target: string, state: BreakerState): void {

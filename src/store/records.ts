@@ -11,6 +11,14 @@ export interface AccessRecord {
   clientIp: string;
   keyId: string | null;
   errorCode: string | null;
+  /** The upstream target of the last attempt (scheme, host, port); null when nothing was forwarded. */
+  upstream?: string | null;
+  /** Last attempt: time until it had a connected socket (pool wait and connect; ~0 on a kept-alive one), ms. */
+  connectMs?: number | null;
+  /** Last attempt: time to the upstream's response headers, ms. */
+  ttfbMs?: number | null;
+  /** Last attempt: time until its response ended (or failed), ms. */
+  upstreamMs?: number | null;
 }
 
 /** `pending`: the run failed but the check's `retries` are not used up yet; not yet down. */
