@@ -9,6 +9,7 @@ import { registerSecrets } from './secrets.js';
 import { registerEnvAndDoctor } from './env.js';
 import { registerAudit } from './audit.js';
 import { registerReload } from './reload.js';
+import { registerAlerts } from './alerts.js';
 
 const program = new Command('vigil')
   .description('Vigil: the security and operations layer for AI agent stacks')
@@ -27,5 +28,6 @@ registerUsers(program);
 registerSecrets(program);
 registerAudit(program);
 registerReload(program);
+registerAlerts(program);
 
 await program.parseAsync(process.argv);
