@@ -4,11 +4,9 @@ import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { cliWorkspace } from '../support/cli.js';
 
 describe('vigil alerts', () => {
+  // Five CLI runs: each starts tsx, so this file is slow on a loaded machine. Bad input is covered by the API test.
   it('silence add | list | expire, ack and history work on the data directory', async () => {
     const { dataDir, vigil } = cliWorkspace();
-    const bad = vigil(['alerts', 'silence', 'add', '--matcher', 'check=~"(a+)+"', '--duration', '2h', '--comment', 'x']);
-    assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /VGL_ALERT_MATCHER/);
     const added = vigil(['alerts', 'silence', 'add', '--matcher', 'check="db"', '--matcher', 'severity!="critical"', '--duration', '2h', '--author', 'alice', '--comment', 'db migration', '--json']);
     assert.equal(added.status, 0, added.stderr);
     const silence = JSON.parse(added.stdout) as { id: string; matchers: string[]; author: string };
