@@ -117,7 +117,7 @@ export class App {
     this.identity = new Identity(config.identity, resolveDataDir(loaded, env), this.store, this.keys, this.audit, this.logger.child({ component: 'identity' }), (event) => {
       securityEvents.inc({ type: event.type, severity: event.severity });
       this.bus.emit('security.event', event);
-    });
+    }, piiKinds.size > 0 ? (text) => maskPii(text, piiKinds) : undefined);
     // Export headers usually carry the collector's token: never logged, whatever their source.
     for (const value of Object.values(config.tracing.headers)) scrubber.add(value);
     this.tracing = config.tracing.enabled

@@ -5,6 +5,7 @@ import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders,
 import { checkRouteMatch, checkShadowedRoutes, routeMatch } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { tracingSection } from './tracing-schema.js';
+import { consoleCsrf, consoleSecurityHeaders, routeCors, routeHygiene, routeSecurityHeaders } from './http-protection-schema.js';
 import { duration, httpUrl, name } from './schema-parts.js';
 import { alertingDelivery, checkAlertingDelivery } from './alerting-schema.js';
 import { alertingRulesFields, checkAlertRules } from './alert-rule-schema.js';
@@ -52,6 +53,9 @@ const route = z.strictObject({
   pii: routePii,
   rateLimits: routeRateLimits,
   ipFilter: ipFilter.describe('Allow and deny lists of this route, applied after `protection.ipFilter`.'),
+  securityHeaders: routeSecurityHeaders,
+  cors: routeCors,
+  hygiene: routeHygiene,
 });
 
 const customRole = z.strictObject({
@@ -124,6 +128,8 @@ export const configSchema = z
     console: z
       .strictObject({
         listen: listen(9090).describe('Admin listener: /metrics, /livez, /readyz, /healthz. Keep it on loopback.'),
+        securityHeaders: consoleSecurityHeaders,
+        csrf: consoleCsrf,
       })
       .prefault({}),
     store: z

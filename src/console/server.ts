@@ -7,6 +7,7 @@ import { VigilError } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerHealthRoutes } from './health.js';
+import { compileSecurityHeaders } from '../protection/headers.js';
 import type { Identity } from '../identity/index.js';
 import { installAdminAuth } from './admin-auth.js';
 import type { ApiRoute } from './admin-auth.js';
@@ -46,11 +47,16 @@ export class ConsoleServer implements Component {
     // Before any route is registered, so that the guard sees every /api/ route, whoever adds it.
     this.apiRoutes = installAdminAuth(this.app, deps.identity, now);
     if (deps.identity) registerIdentityApi(this.app, deps.identity, now);
+    const securityHeaders = compileSecurityHeaders(deps.config.console.securityHeaders);
     this.app.addHook('onSend', async (_req, reply) => {
-      reply.header('x-content-type-options', 'nosniff');
       reply.header('cache-control', 'no-store');
-      reply.header('x-frame-options', 'DENY');
-      reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+      // The console has no TLS listener of its own, so no HSTS; a route's own value is kept unless overridden.
+      if (!securityHeaders) return;
+      const { override } = securityHeaders;
+      for (const [name, value] of securityHeaders.plain) {
+        if (!reply.hasHeader(name) || override === true || (override !== false && override.has(name))) reply.header(name, value);
+      }
+      for (const name of securityHeaders.remove) reply.removeHeader(name);
     });
     this.app.get('/metrics', async (_req, reply) => {
       reply.header('content-type', deps.registry.contentType);

@@ -423,6 +423,51 @@ export const ERROR_CATALOGUE = {
     cause: 'Graceful shutdown did not finish within `shutdown.timeout`; remaining connections were closed.',
     fix: 'Raise `shutdown.timeout` if long streams must be allowed to finish.',
   },
+  VGL_GATEWAY_PATH_REJECTED: {
+    status: 400,
+    cause: 'The request path holds an encoded traversal (`%2e%2e%2f`, `..%2f`), an overlong or invalid UTF-8 sequence, a backslash (raw or `%5c`), a null byte (`%00`) or a malformed percent escape.',
+    fix: 'Send a normalised path: plain segments, valid UTF-8 percent-encoding, no dot segments or backslashes.',
+  },
+  VGL_GATEWAY_INVALID_ENCODING: {
+    status: 400,
+    cause: 'A request header or the query string holds invalid UTF-8, a null byte or a malformed percent escape.',
+    fix: 'Percent-encode query values as UTF-8 and send header values as valid UTF-8 (ASCII preferred).',
+  },
+  VGL_GATEWAY_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    cause: "The request body's Content-Type is missing or not in the route's `hygiene.contentTypes` allow list.",
+    fix: 'Send a body with one of the allowed media types (e.g. `application/json`).',
+  },
+  VGL_GATEWAY_JSON_TOO_COMPLEX: {
+    status: 413,
+    cause: "The JSON request body exceeds the route's `hygiene.json` limits (nesting depth, member count or string length); it was cut before the upstream received all of it.",
+    fix: 'Send a flatter or smaller document, or raise `hygiene.json.maxDepth`, `maxKeys` or `maxStringLength` for the route.',
+  },
+  VGL_GATEWAY_JSON_MALFORMED: {
+    status: 400,
+    cause: 'The JSON request body is structurally broken (unbalanced brackets, a value after the end, an unterminated string or escape).',
+    fix: 'Send well-formed JSON (RFC 8259).',
+  },
+  VGL_CORS_DENIED: {
+    status: 403,
+    cause: "A CORS preflight asked for an origin, method or header the route's `cors` settings do not allow; the upstream was not contacted.",
+    fix: 'Add the origin (exact, `https://*.example.com` or an anchored regex), method or header to the route’s `cors` section, or call from an allowed origin.',
+  },
+  VGL_CSRF_MISSING: {
+    status: 403,
+    cause: 'A state-changing console request authenticated by the session cookie carried no CSRF token (the `x-csrf-token` header and the `__Host-vigil_csrf` cookie are both required).',
+    fix: 'Fetch a token with `GET /api/v1/auth/csrf` (login hands one out too) and send it in `x-csrf-token`; API clients can use a bearer token instead, which needs none.',
+  },
+  VGL_CSRF_INVALID: {
+    status: 403,
+    cause: 'The CSRF token was altered, belongs to another session, or the header and cookie differ.',
+    fix: 'Fetch a fresh token for the current session with `GET /api/v1/auth/csrf`.',
+  },
+  VGL_CSRF_EXPIRED: {
+    status: 403,
+    cause: 'The CSRF token is older than `console.csrf.maxAge` (or dated in the future).',
+    fix: 'Fetch a fresh token with `GET /api/v1/auth/csrf` and retry.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Caller, GatewayContext } from './context.js';
 import type { IdentityHeaderNames } from './router.js';
 import { upstreamTraceparent } from './trace-context.js';
+import { applyCorsHeaders } from '../protection/cors.js';
+import { applySecurityHeaders } from '../protection/headers.js';
 
 /**
  * Request headers never forwarded: hop-by-hop headers (RFC 9110 §7.6.1), the Host (set to the
@@ -100,5 +102,8 @@ export function responseHeaders(ctx: GatewayContext, headers: IncomingHttpHeader
   }
   for (const [name, value] of ctx.route.setResponseHeaders) out[name] = value;
   out['x-request-id'] = ctx.requestId;
+  const { securityHeaders, cors } = ctx.route;
+  if (securityHeaders) applySecurityHeaders(out, securityHeaders, ctx.tls);
+  if (cors) applyCorsHeaders(out, cors, ctx.req.headers.origin);
   return out;
 }

@@ -1,5 +1,9 @@
 import type { RouteConfig, VigilConfig } from '../config/schema.js';
 import { CREDENTIAL_HEADERS, DROP_REQUEST, DROP_RESPONSE } from './headers.js';
+import { compileCors } from '../protection/cors.js';
+import type { CompiledCors } from '../protection/cors.js';
+import { compileSecurityHeaders } from '../protection/headers.js';
+import type { CompiledSecurityHeaders } from '../protection/headers.js';
 
 /** A compiled `pattern`/`rewrite.path` segment: literal text, one captured segment, or the rest of the path. */
 type Segment = { readonly kind: 'literal'; readonly text: string } | { readonly kind: 'param' | 'rest'; readonly name: string };
@@ -27,6 +31,10 @@ export interface CompiledRoute {
   readonly forwardPath: (target: string) => string;
   /** Upstream header names for the authenticated caller (`gateway.identityHeaders`). */
   readonly identityHeaders: IdentityHeaderNames;
+  /** Security headers added to responses; undefined when turned off. */
+  readonly securityHeaders: CompiledSecurityHeaders | undefined;
+  /** The route's CORS policy; undefined leaves CORS to the upstream. */
+  readonly cors: CompiledCors | undefined;
 }
 
 export type IdentityHeaderNames = VigilConfig['gateway']['identityHeaders'];
@@ -149,7 +157,9 @@ export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number, i
     const to = config.stripPrefix ? '' : config.rewrite?.prefix;
     if (to !== undefined) forwardPath = prefixRewrite(bare, to);
   }
-  const methods = config.methods.length === 0 ? undefined : new Set(config.methods.includes('GET') ? [...config.methods, 'HEAD'] : config.methods);
+  // With `cors`, OPTIONS reaches the route for its preflights (the hygiene stage refuses other OPTIONS requests).
+  const listed = config.cors && config.methods.length > 0 ? [...config.methods, 'OPTIONS'] : config.methods;
+  const methods = listed.length === 0 ? undefined : new Set(listed.includes('GET') ? [...listed, 'HEAD'] : listed);
   return {
     config,
     name: config.name,
@@ -170,6 +180,8 @@ export function compileRoute(config: RouteConfig, defaultMaxBodyBytes: number, i
     matchesPath,
     forwardPath,
     identityHeaders,
+    securityHeaders: compileSecurityHeaders(config.securityHeaders),
+    cors: config.cors ? compileCors(config.cors) : undefined,
   };
 }
 

@@ -3,7 +3,7 @@ import type { ServerOptions } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpsServer } from 'node:https';
 import { readListenerTls, watchListenerTls } from './listener-tls.js';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -36,6 +36,9 @@ import { piiPolicy } from './stages/pii-policy.js';
 import type { PiiTokenizer } from '../pii/tokenize.js';
 import type { TrafficProtection } from '../protection/rate-limit-protection.js';
 import { listen } from '../core/listen.js';
+import { applyCorsHeaders, corsPreflight } from '../protection/cors.js';
+import { securityHeaderList } from '../protection/headers.js';
+import { hygieneStage, isPreflight, jsonBodyStage } from '../protection/hygiene.js';
 
 export interface GatewayDeps {
   config: VigilConfig;
@@ -284,6 +287,8 @@ export class GatewayServer implements Component {
       for (const stage of stages) {
         const pending = stage(ctx);
         if (pending) await pending;
+        // A stage that answered the request itself (a CORS preflight) ends it here.
+        if (res.writableEnded) return;
       }
       if (upgrade) {
         await tunnel(ctx, upstreams, trustedPeer, upgrade.socket, upgrade.head);
@@ -292,7 +297,7 @@ export class GatewayServer implements Component {
         await forward(ctx, upstreams, this.upstreamMetrics, trustedPeer);
       }
     } catch (err) {
-      state.errorCode = this.reject(res, err, requestId);
+      state.errorCode = this.reject(res, err, requestId, state.ctx);
     }
   }
 
@@ -302,12 +307,13 @@ export class GatewayServer implements Component {
     this.reject(res, new VigilError(code, message), requestId);
   }
 
-  private reject(res: ServerResponse, err: unknown, requestId: string): ErrorCode {
+  private reject(res: ServerResponse, err: unknown, requestId: string, ctx?: GatewayContext): ErrorCode {
     const error = isVigilError(err) ? err : new VigilError('VGL_GATEWAY_INTERNAL', 'internal gateway error', { cause: err });
     if (error.code === 'VGL_GATEWAY_INTERNAL') this.deps.logger.error({ err }, 'unexpected gateway error');
     if (res.headersSent) {
       res.destroy();
     } else if (!res.destroyed) {
+      if (ctx) rejectionHeaders(ctx);
       res.writeHead(error.status, REJECTION_HEADERS);
       res.end(errorBody(error.code, error.message, requestId));
     }
@@ -374,11 +380,26 @@ function noRoute(table: RouteTable, pathname: string, req: IncomingMessage, res:
   return new VigilError('VGL_GATEWAY_METHOD_NOT_ALLOWED', `${req.method ?? ''} is not served on this path; allowed: ${allowed.join(', ')}`);
 }
 
+/** The route's security headers, and its CORS headers so a browser can read the error (not on a refused preflight). */
+function rejectionHeaders(ctx: GatewayContext): void {
+  const { res, route } = ctx;
+  for (const [name, value] of securityHeaderList(route.securityHeaders, ctx.tls)) res.setHeader(name, value);
+  if (route.cors && !isPreflight(ctx)) {
+    const out: OutgoingHttpHeaders = {};
+    applyCorsHeaders(out, route.cors, ctx.req.headers.origin);
+    for (const [name, value] of Object.entries(out)) if (value !== undefined) res.setHeader(name, value);
+  }
+}
+
 function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
   const stages: Stage[] = [];
   const protection = deps.protection?.compile(route, deps.config);
   // 1: IP filters and bans, before anything else is spent on the request.
   if (protection) stages.push(...protection.entry);
+  // 2: protocol hygiene (OPTIONS outside preflights, path, content type, UTF-8 of headers and query).
+  stages.push(hygieneStage(route.config, route.cors !== undefined, deps));
+  // 3: CORS preflight, answered here without reaching the upstream.
+  if (route.cors) stages.push(corsPreflight(route.cors, route.securityHeaders, deps));
   // 4: limits keyed by client address, before authentication's work.
   if (protection) stages.push(...protection.preAuth);
   const { auth } = route.config;
@@ -389,6 +410,8 @@ function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
   }
   // 7: identity bans, limits keyed by key, user or header, and concurrency limits.
   if (protection) stages.push(...protection.postAuth);
+  // 8: body checks (JSON limits on the body as it streams upstream), then PII transforms.
+  if (route.config.hygiene.json.enabled) stages.push(jsonBodyStage(route.config.hygiene.json, deps));
   const pii = piiPolicy(route, deps);
   if (pii) stages.push(pii);
   return stages;

@@ -40,12 +40,14 @@ export class Identity {
     readonly audit: AuditSink,
     logger: Logger,
     onSecurityEvent?: SecurityEventListener,
+    /** PII masking applied to stored security events' details (the log's `maskPii` kinds). */
+    maskPii?: (text: string) => string,
   ) {
     this.roles = new RoleTable(config.roles);
     this.users = new UserService(store.users, [store.sessions, store.refreshTokens], this.roles, config.passwords);
     this.sessions = new SessionService(store.sessions, store.users, config.sessions);
     this.throttle = new LoginThrottle(store.loginThrottle, config.lockout);
-    this.events = new SecurityEventRecorder(store.securityEvents, logger, onSecurityEvent);
+    this.events = new SecurityEventRecorder(store.securityEvents, logger, onSecurityEvent, maskPii);
     this.login = new LoginService(store.users, this.throttle, this.events);
     const { tokens } = config;
     // A retired key verifies for as long as the longest token it may have signed.

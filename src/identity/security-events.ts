@@ -15,9 +15,12 @@ export class SecurityEventRecorder {
     private readonly repo: SecurityEventRepository,
     private readonly logger: Logger,
     private readonly listener: SecurityEventListener = () => {},
+    /** Masks PII in the string values of `details` before the event goes anywhere (issue 8: every stored event). */
+    private readonly maskText: (text: string) => string = (text) => text,
   ) {}
 
-  async record(event: SecurityEvent): Promise<void> {
+  async record(recorded: SecurityEvent): Promise<void> {
+    const event: SecurityEvent = { ...recorded, route: recorded.route ?? null, details: maskValues(recorded.details, this.maskText, 0) as Record<string, unknown> };
     this.logger.warn({ securityEvent: event }, 'security event');
     try {
       this.listener(event);
@@ -30,4 +33,17 @@ export class SecurityEventRecorder {
       this.logger.error({ err, type: event.type }, 'security event could not be stored');
     }
   }
+}
+
+/** Deepest nesting of `details` kept; deeper values are replaced (details are small, flat facts). */
+const MAX_DEPTH = 8;
+
+function maskValues(value: unknown, mask: (text: string) => string, depth: number): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[TOO DEEP]';
+  if (Array.isArray(value)) return value.map((item) => maskValues(item, mask, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = maskValues(item, mask, depth + 1);
+  return out;
 }

@@ -238,8 +238,31 @@ export interface SecurityEvent {
   /** Who it concerns: a username, `key:<id>`, or null when unknown. */
   identity: string | null;
   correlationId: string | null;
-  /** Extra facts; never secret values. */
+  /** The gateway route name, or `console:<url pattern>` for the admin API; null (or absent) when none applies. */
+  route?: string | null;
+  /** Extra facts; never secret values. PII in string values is masked before the event is stored. */
   details: Record<string, unknown>;
+}
+
+/** A stored security event with its row ID (the pagination cursor). */
+export interface StoredSecurityEvent extends SecurityEvent {
+  id: number;
+  route: string | null;
+}
+
+/** Which stored security events to read: every field narrows; newest first. */
+export interface SecurityEventQuery {
+  type?: string;
+  severity?: SecuritySeverity;
+  sourceIp?: string;
+  route?: string;
+  /** Inclusive lower bound on `at` (epoch ms). */
+  since?: number;
+  /** Exclusive upper bound on `at` (epoch ms). */
+  until?: number;
+  /** Only events with a smaller ID (the previous page's `nextCursor`). */
+  before?: number;
+  limit: number;
 }
 
 /** One refresh token of a login's family. Only its `jti` is stored; the signed token itself never is. */

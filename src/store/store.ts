@@ -1,7 +1,7 @@
 import type { SystemSample } from './records.js';
 import type { AlertAck, AlertEvent, AlertReceipt, DeliveryAttempt, Silence } from './records.js';
 import type { AccessRecord, Alert, AlertActionRun, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
-import type { LoginLock, MfaEnrolment, RefreshToken, SecurityEvent, Session, User } from './records.js';
+import type { LoginLock, MfaEnrolment, RefreshToken, SecurityEvent, SecurityEventQuery, Session, StoredSecurityEvent, User } from './records.js';
 
 /**
  * The persistence boundary. Every method is async and speaks in records, never SQL, so that the
@@ -280,6 +280,8 @@ export interface SecurityEventRepository {
   append(event: SecurityEvent): Promise<void>;
   /** Newest first; `type` narrows to one kind. */
   recent(limit: number, type?: string): Promise<SecurityEvent[]>;
+  /** Newest first, filtered; page on with `before` = the last ID returned. */
+  query(query: SecurityEventQuery): Promise<StoredSecurityEvent[]>;
 }
 
 export interface RefreshTokenRepository {

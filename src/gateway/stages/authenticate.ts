@@ -66,6 +66,7 @@ export function rejectAuth(ctx: GatewayContext, events: SecurityEventRecorder, c
     sourceIp: ctx.clientIp,
     identity: caller ? (caller.keyId !== null ? `key:${caller.keyId}` : `${caller.issuer ?? 'jwt'}:${caller.subject}`) : null,
     correlationId: ctx.requestId,
+    route: ctx.route.name,
     details: { route: ctx.route.name, auth: ctx.route.config.auth, code: error.code, reason: error.message, ...(suppressed > 0 ? { suppressed } : {}) },
   });
   return error;

@@ -307,4 +307,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alert_action_runs_rule ON alert_action_runs (rule, action, started_at);
   CREATE INDEX alert_action_runs_alert ON alert_action_runs (alert_id);
   `,
+  // Protection: the route a security event concerns, and time-ordered reads for the admin API.
+  `
+  ALTER TABLE security_events ADD COLUMN route TEXT;
+  CREATE INDEX security_events_at ON security_events (at);
+  `,
 ];
