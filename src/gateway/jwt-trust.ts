@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import { VIGIL_ISSUER } from '../config/gateway-schema.js';
 import type { VigilConfig } from '../config/schema.js';
@@ -38,19 +38,23 @@ interface Issuer {
 /**
  * An external issuer's key set: jose's remote JWK set, never stale by age (so a request never waits
  * for a routine refresh), re-fetched in the background every `refreshInterval` (a failed fetch keeps
- * the keys it had), and on an unknown `kid` at most once per `cooldown` (jose's cooldown).
+ * the keys it had), and on an unknown `kid` at most once per `cooldown` (jose's cooldown). After a
+ * failed fetch, the keys held are used alone for one `cooldown`, so unknown kids sent while the
+ * issuer is down cannot make a fetch per request either.
  */
 class RemoteKeys {
-  readonly get: ReturnType<typeof createRemoteJWKSet>;
+  private readonly remote: ReturnType<typeof createRemoteJWKSet>;
   private loaded = false;
   private failedAt = -Infinity;
+  /** The keys held when a fetch last failed, used without fetching until the cooldown ends. */
+  private held: JWTVerifyGetKey | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
     readonly config: ExternalIssuerConfig,
     private readonly logger: Logger,
   ) {
-    this.get = createRemoteJWKSet(new URL(config.jwksUrl), {
+    this.remote = createRemoteJWKSet(new URL(config.jwksUrl), {
       timeoutDuration: config.timeout,
       cooldownDuration: config.cooldown,
       cacheMaxAge: Infinity,
@@ -59,18 +63,36 @@ class RemoteKeys {
     this.timer = setInterval(() => void this.refresh(), config.refreshInterval).unref();
   }
 
+  /** The verification key for a token header: from the keys held, fetching only as described above. */
+  readonly get: JWTVerifyGetKey = async (header, token) => {
+    if (this.held && Date.now() - this.failedAt < this.config.cooldown) return this.held(header, token);
+    try {
+      return await this.remote(header, token);
+    } catch (err) {
+      // A lookup miss is the token's fault; anything else is the fetch jose made for an unknown kid.
+      if (!(err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys || err instanceof errors.JOSENotSupported)) this.failed(err);
+      throw err;
+    }
+  };
+
   /** Fetches the key set now; failures are logged and keep the keys already held. */
   async refresh(): Promise<void> {
     try {
-      await this.get.reload();
+      await this.remote.reload();
       this.loaded = true;
     } catch (err) {
-      this.failedAt = Date.now();
-      this.logger.warn(
-        { code: 'VGL_AUTH_ISSUER_UNAVAILABLE', issuer: this.config.name, jwksUrl: this.config.jwksUrl, reason: reasonOf(err) },
-        this.loaded ? 'JWKS refresh failed; keeping the keys already fetched' : 'JWKS fetch failed; tokens of this issuer cannot be verified yet',
-      );
+      this.failed(err);
     }
+  }
+
+  private failed(err: unknown): void {
+    this.failedAt = Date.now();
+    const jwks = this.remote.jwks();
+    this.held = jwks ? createLocalJWKSet(jwks) : undefined;
+    this.logger.warn(
+      { code: 'VGL_AUTH_ISSUER_UNAVAILABLE', issuer: this.config.name, jwksUrl: this.config.jwksUrl, reason: reasonOf(err) },
+      this.loaded ? 'JWKS refresh failed; keeping the keys already fetched' : 'JWKS fetch failed; tokens of this issuer cannot be verified yet',
+    );
   }
 
   /** Before a verification: without any keys yet, fetch (at most once per cooldown) or fail fast. */

@@ -78,6 +78,9 @@ const [corp, corpNext, strict, attacker] = await Promise.all([rsaSigner('corp-1'
 const corpJwks = await jwksServer([corp.publicJwk]);
 const strictJwks = await jwksServer([strict.publicJwk]);
 const attackerJwks = await jwksServer([attacker.publicJwk]);
+const flaky = await rsaSigner('flaky-1');
+const flakyJwks = await jwksServer([flaky.publicJwk]);
+const FLAKY_IDP = 'https://flaky.example.test/';
 const seen: IncomingHttpHeaders[] = [];
 const upstream = await startServer((req, res) => {
   seen.push(req.headers);
@@ -89,6 +92,7 @@ const gatewayConfig = {
     issuers: [
       { name: 'corp', issuer: IDP, jwksUrl: corpJwks.url, audience: AUDIENCE, algorithms: ['RS256'], cooldown: '0s', refreshInterval: '200ms', rolesClaim: 'realm.roles' },
       { name: 'strict', issuer: STRICT_IDP, jwksUrl: strictJwks.url, audience: [AUDIENCE, 'other'], algorithms: ['RS256'], cooldown: '1h', refreshInterval: '1h' },
+      { name: 'flaky', issuer: FLAKY_IDP, jwksUrl: flakyJwks.url, audience: AUDIENCE, cooldown: '2s', refreshInterval: '1h' },
       { name: 'dead', issuer: 'https://dead.example.test/', jwksUrl: `http://127.0.0.1:${await freePort()}/jwks.json`, audience: AUDIENCE, cooldown: '1h', timeout: '2s' },
     ],
   },
@@ -105,7 +109,8 @@ const gatewayConfig = {
   ],
 };
 const { app, gatewayUrl } = await startApp({ gateway: gatewayConfig });
-await waitFor('the first JWKS fetches', () => corpJwks.hits() > 0 && strictJwks.hits() > 0);
+await waitFor('the first JWKS fetches', () => corpJwks.hits() > 0 && strictJwks.hits() > 0 && flakyJwks.hits() > 0);
+const flakyFetchedAt = Date.now();
 
 const call = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; code: string | undefined; upstream: IncomingHttpHeaders | undefined }> => {
   const before = seen.length;
@@ -253,6 +258,19 @@ describe('gateway JWT and API key enforcement', () => {
     for (let i = 0; i < 5; i++) await rejected('/jwt/x', await sign(strictNext, { iss: STRICT_IDP }), 'unknown kid within the cooldown');
     assert.equal(strictJwks.hits(), before, 'no fetch per request');
     assert.equal((await call('/jwt/x', bearer(await sign(strict, { iss: STRICT_IDP, aud: 'other' })))).status, 200, 'known keys still work');
+  });
+
+  it('while an issuer is down, unknown kids cost at most one fetch per cooldown, known keys keep working', async () => {
+    // Past the 2 s cooldown of the first fetch, so an unknown kid may fetch once.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, flakyFetchedAt + 2500 - Date.now())));
+    flakyJwks.setDown(true);
+    const before = flakyJwks.hits();
+    const stranger = await rsaSigner('flaky-unknown');
+    for (let i = 0; i < 6; i++) await rejected('/jwt/x', await sign(stranger, { iss: FLAKY_IDP }), 'unknown kid while the issuer is down');
+    assert.ok(flakyJwks.hits() - before < 6, `${flakyJwks.hits() - before} fetches for 6 requests`);
+    assert.ok(flakyJwks.hits() - before >= 1, 'the unknown kid was looked up once');
+    assert.equal((await call('/jwt/x', bearer(await sign(flaky, { iss: FLAKY_IDP })))).status, 200, 'the held keys still verify');
+    flakyJwks.setDown(false);
   });
 
   it('answers 503 for an issuer whose keys were never fetched, without a fetch per request', async () => {
