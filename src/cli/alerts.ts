@@ -6,6 +6,7 @@ import { parseDuration } from '../core/duration.js';
 import { VigilError } from '../core/errors.js';
 import { cliActor, withVault } from './vault-session.js';
 import { run } from './output.js';
+import { registerAlertExport } from './alerts-export.js';
 
 function iso(ms: number | null | undefined): string {
   return ms === null || ms === undefined ? '-' : new Date(ms).toISOString();
@@ -147,6 +148,7 @@ export function registerAlertDelivery(alerts: Command): void {
 
 /** `vigil alerts …`. The rule engine adds `export`; delivery adds silences, ack and history. */
 export function registerAlerts(program: Command): void {
-  const alerts = program.command('alerts').description('alerts: silences, acknowledgement, history');
+  const alerts = program.command('alerts').description('alerts: silences, acknowledgement, history, rule export');
   registerAlertDelivery(alerts);
+  registerAlertExport(alerts);
 }

@@ -43,6 +43,8 @@ export class ThresholdEvaluator implements RuleEvaluator {
     const numSamples = num ? groupSamples(num, config.metric, this.matchers, config.by, now) : new Map<string, [Record<string, string>, Sample]>();
     const denSamples = den ? groupSamples(den, config.divideBy?.metric ?? config.metric, this.denMatchers, config.by, now) : undefined;
     const window = config.window ?? 0;
+    // A subject the denominator has and the numerator lacks (no 5xx series yet) has a numerator of 0.
+    for (const [key, [labels]] of denSamples ?? []) if (!numSamples.has(key)) numSamples.set(key, [labels, { at: now, value: 0 }]);
     for (const [key, [labels, sample]] of numSamples) {
       let subject = this.subjects.get(key);
       if (subject === undefined) {
