@@ -30,7 +30,7 @@ describe('alerting across a restart', () => {
       gateway: { listen: { port: 0 } },
       console: { listen: { port: 0 } },
       store: { dataDir },
-      monitor: { checks: [{ name: 'api', type: 'http', url: api.url, interval: 50, timeout: 40 }] },
+      monitor: { checks: [{ name: 'api', type: 'http', url: api.url, interval: 100, timeout: 90 }] },
       alerting: {
         receivers: [{ name: 'hook', type: 'webhook', url: `${hook.url}/alerts` }],
         rules: [{ name: 'api-down', kind: 'checkDown', check: 'api', for: 0, receivers: ['hook'] }],
