@@ -112,7 +112,10 @@ const PREFILTER: Record<PiiKind, RegExp> = {
 /** Every PII match in `text`, non-overlapping, in order. */
 export function detectPii(text: string, kinds?: ReadonlySet<PiiKind>): PiiMatch[] {
   const found: PiiMatch[] = [];
-  for (const detector of DETECTORS) {
+  // An indexed loop: this runs on every access line's fields, and a for-of allocates an iterator
+  // result per detector until the function is optimised (bench/README.md).
+  for (let d = 0; d < DETECTORS.length; d++) {
+    const detector = DETECTORS[d] as Detector;
     if ((kinds && !kinds.has(detector.kind)) || !PREFILTER[detector.kind].test(text)) continue;
     for (const m of text.matchAll(detector.pattern)) {
       const start = m.index;
