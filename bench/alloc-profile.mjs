@@ -1,4 +1,3 @@
-/* global Buffer */
 // Where the gateway allocates, per request: an in-process Vigil (dist/, so `npm run build` first)
 // with the bench's route (API-key auth, metrics, access log to a file, access records), loaded by
 // wrk from outside, under V8's sampling heap profiler with collected objects included, so the
