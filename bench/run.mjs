@@ -65,6 +65,11 @@ const OPTIONS = {
   },
   quiet: { env: 'BENCH_QUIET', default: '15', help: "before each run wait (up to 2 min) until other processes use <= this % of one CPU; 'off' to skip" },
   'cpu-prof': { env: 'BENCH_CPU_PROF', default: 'off', help: "'on': profile the Vigil process (node --cpu-prof) and print its hottest functions" },
+  'vigil-node-args': {
+    env: 'BENCH_VIGIL_NODE_ARGS',
+    default: '',
+    help: "extra node flags for the Vigil processes, space-separated, e.g. '--max-semi-space-size=32' (GC tuning experiments)",
+  },
 };
 
 function parseOptions(argv) {
@@ -117,6 +122,7 @@ function parseOptions(argv) {
     rateLimit: values['rate-limit'],
     fixedRate: values['fixed-rate'] === 'off' ? null : values['fixed-rate'] === 'auto' ? 'auto' : Number(values['fixed-rate']),
     fixedDuration: int('fixed-duration', 1),
+    vigilNodeArgs: values['vigil-node-args'].split(/\s+/).filter(Boolean),
   };
 }
 
@@ -375,7 +381,7 @@ async function startVigil(opts, name, variant, upstreamPort, sinkPort) {
   const errFile = join(dir, 'vigil.stderr.log');
   const out = openSync(logFile, 'w');
   const err = openSync(errFile, 'w');
-  const nodeArgs = [];
+  const nodeArgs = [...opts.vigilNodeArgs];
   if (opts.cpuProf) {
     const profileDir = join(dir, 'profile');
     mkdirSync(profileDir);
