@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { request } from 'undici';
+import { freePort, tempDir } from '../support/helpers.js';
+import { count, eventsOf, get, okUpstream, startProtectedApp } from './limits-support.js';
+
+const CHILD = new URL('./limits-child.ts', import.meta.url).pathname;
+/** Our own key prefix on the shared Redis, removed at the end. */
+const PREFIX = `vgltest:${randomBytes(4).toString('hex')}:`;
+const shared = new Redis('redis://127.0.0.1:6379', { lazyConnect: true });
+after(async () => {
+  const keys = await shared.keys(`${PREFIX}*`);
+  if (keys.length > 0) await shared.del(...keys);
+  shared.disconnect();
+});
+
+function redisRoute(upstream: string, rateLimits: Record<string, unknown>) {
+  return { name: 'api', prefix: '/api/', upstream, auth: 'none', rateLimits: { store: 'redis', ...rateLimits } };
+}
+
+async function startChild(config: Record<string, unknown>): Promise<{ url: string; child: ChildProcess }> {
+  // Without the test runner's context variable, the child is a plain program, not a test file.
+  const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  after(() => {
+    child.kill('SIGKILL');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+/** Fires `total` requests, `parallel` at a time, round-robin over the URLs; returns the statuses. */
+async function blast(urls: readonly string[], total: number, parallel: number): Promise<number[]> {
+  const out: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < total) {
+        const i = next++;
+        const res = await request(`${urls[i % urls.length] as string}/api/x`);
+        await res.body.dump();
+        out.push(res.statusCode);
+      }
+    }),
+  );
+  return out;
+}
+
+describe('rate limits in Redis', () => {
+  it('three gateway processes sharing Redis admit the configured total, not three times it', async () => {
+    const upstream = await okUpstream();
+    const config = (dir: string) => ({
+      gateway: { listen: { port: 0 }, routes: [redisRoute(upstream.url, { limits: [
+        { name: 'window', by: 'route', algorithm: 'sliding-window', limit: 300, window: '1h' },
+        { name: 'bucket', by: 'route', limit: 500, window: '1h', burst: 400 },
+      ] })] },
+      console: { listen: { port: 0 } },
+      store: { dataDir: dir },
+      protection: { redis: { url: 'redis://127.0.0.1:6379/0', keyPrefix: PREFIX, commandTimeout: '5s' } },
+      log: { accessLog: false },
+    });
+    const children = await Promise.all([0, 1, 2].map(() => startChild(config(tempDir()))));
+    const statuses = await blast(children.map((c) => c.url), 600, 30);
+    assert.equal(count(statuses, 200), 300, `admitted ${count(statuses, 200)}`);
+    assert.equal(count(statuses, 429), 300);
+    assert.equal(upstream.stats.requests, 300);
+    // GCRA through Redis: a fresh route-wide bucket of 400 admits 400 across the three.
+    const gcra = config(tempDir());
+    gcra.gateway.routes = [redisRoute(upstream.url, { limits: [{ name: 'gcra', by: 'route', limit: 1, window: '1h', burst: 400 }] })];
+    const more = await Promise.all([0, 1, 2].map(() => startChild({ ...gcra, store: { dataDir: tempDir() } })));
+    const second = await blast(more.map((c) => c.url), 700, 30);
+    assert.equal(count(second, 200), 400);
+  });
+
+  it('Redis going away mid-load: local fallback, one security event, recovery, no crash; closed routes answer 503', async () => {
+    const port = await freePort();
+    const dir = tempDir();
+    const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    let server = startRedis();
+    after(() => server.kill('SIGKILL'));
+    for (let i = 0; i < 100; i++) {
+      const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      const up = await probe.ping().then(() => true, () => false);
+      probe.disconnect();
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const upstream = await okUpstream();
+    const { gatewayUrl, app, log } = await startProtectedApp({
+      protection: { redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: PREFIX } },
+      gateway: {
+        routes: [
+          redisRoute(upstream.url, { limits: [{ name: 'win', by: 'ip', algorithm: 'sliding-window', limit: 5, window: '1h' }] }),
+          { name: 'strict', prefix: '/strict/', upstream: upstream.url, auth: 'none', rateLimits: { store: 'redis', onStoreFailure: 'closed', limits: [{ name: 'win', by: 'ip', limit: 100, window: '1h' }] } },
+        ],
+      },
+    });
+    const url = `${gatewayUrl}/api/x`;
+    assert.deepEqual([(await get(url)).status, (await get(url)).status, (await get(url)).status], [200, 200, 200]);
+    server.kill('SIGKILL');
+    await new Promise((resolve) => server.once('exit', resolve));
+    // Local counters take over: this instance's own 5, then 429, and the gateway keeps answering.
+    const during: number[] = [];
+    for (let i = 0; i < 8; i++) during.push((await get(url)).status);
+    assert.deepEqual(during, [200, 200, 200, 200, 200, 429, 429, 429]);
+    const strict = await get(`${gatewayUrl}/strict/x`);
+    assert.equal(strict.status, 503);
+    assert.equal(strict.code, 'VGL_RATE_LIMIT_STORE_UNAVAILABLE');
+    const outage = await eventsOf(app, 'ratelimit.store_unavailable');
+    assert.deepEqual(outage.map((e) => e.details.route).sort(), ['api', 'strict']);
+    assert.equal(outage[0]?.severity, 'high');
+    assert.ok(log.text.includes('VGL_RATE_LIMIT_STORE_UNAVAILABLE'));
+    // Redis comes back (empty): the gateway reconnects by itself and counts in Redis again.
+    server = startRedis();
+    for (let i = 0; i < 200 && (await eventsOf(app, 'ratelimit.store_recovered')).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await eventsOf(app, 'ratelimit.store_recovered')).length, 1);
+    const back: number[] = [];
+    for (let i = 0; i < 6; i++) back.push((await get(url)).status);
+    assert.deepEqual(back, [200, 200, 200, 200, 200, 429]);
+    assert.equal((await get(`${gatewayUrl}/strict/x`)).status, 200);
+    const direct = new Redis(port, '127.0.0.1');
+    assert.equal((await direct.keys(`${PREFIX}rl:api:*`)).length, 1);
+    direct.disconnect();
+  });
+});
