@@ -23,7 +23,7 @@ const headers = z
   .describe('Extra request headers, e.g. an authorization token from `${ENV}`.');
 
 /** Conditions parsed at load; only the placeholders the check type can fill are accepted. */
-const conditions = (allowed: readonly Placeholder[]) =>
+export const conditions = (allowed: readonly Placeholder[]) =>
   z
     .array(z.string().max(500))
     .max(32)

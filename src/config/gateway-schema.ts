@@ -2,6 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { PII_KINDS } from '../pii/detectors.js';
 import { duration, httpUrl } from './schema-parts.js';
+import { conditions as checkConditions } from './check-schemas.js';
 
 /** Gateway parts of the config schema: limits, trusted proxies and per-route header rules. */
 
@@ -422,4 +423,30 @@ export function checkShadowedRoutes(routes: readonly MatchFields[], ctx: z.Refin
     if (earlier !== undefined) ctx.addIssue({ code: 'custom', path: ['gateway', 'routes', i, field], message: `same hosts, ${field} and methods as route '${earlier}', so it could never match` });
     else seen.set(key, route.name);
   });
+}
+
+export const routeHealthCheck = z
+  .strictObject({
+    path: routePath.describe("Path requested on every target (after the target URL's own path), e.g. `/health`."),
+    method: z.enum(['GET', 'HEAD']).default('GET').describe('Request method of the probe.'),
+    headers: z
+      .record(z.string().regex(HEADER_NAME, 'must be an HTTP header name'), z.string().regex(HEADER_VALUE, 'must be one line without CR, LF or NUL, at most 8192 characters'))
+      .default({})
+      .describe('Extra probe headers, e.g. a token from `${ENV}`.'),
+    interval: duration.prefault('10s').describe('Time between two probes of a target.'),
+    timeout: duration.prefault('2s').describe('A probe without a complete answer within this counts as failed; at most `interval`.'),
+    expectStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200]).describe('Statuses that count as a pass.'),
+    conditions: checkConditions(['STATUS', 'BODY', 'RESPONSE_TIME']),
+    healthyThreshold: z.number().int().min(1).max(100).default(2).describe('Consecutive passes that put an unhealthy target back into balancing.'),
+    unhealthyThreshold: z.number().int().min(1).max(100).default(3).describe('Consecutive failures that take a target out of balancing.'),
+  })
+  .optional()
+  .describe("Active health checks: each target is probed with the monitor's HTTP check; an unhealthy target gets no requests until it passes again. Off when absent.");
+
+/** A probe must end before the next one starts. */
+export function checkRouteHealth(route: { healthCheck?: { interval: number; timeout: number } | undefined }, path: (string | number)[], ctx: z.RefinementCtx): void {
+  const check = route.healthCheck;
+  if (check && (check.timeout > check.interval || check.interval < 100)) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'healthCheck', check.interval < 100 ? 'interval' : 'timeout'], message: check.interval < 100 ? 'interval must be at least 100ms' : 'timeout must not exceed interval' });
+  }
 }

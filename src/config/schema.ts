@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routePii, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
 import { bansSection, checkBans, checkRouteProtection, ipFilter, protectionSection, routeRateLimits } from './protection-schema.js';
 import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
-import { checkRouteMatch, checkShadowedRoutes, routeMatch } from './gateway-schema.js';
+import { checkRouteHealth, checkRouteMatch, checkShadowedRoutes, routeHealthCheck, routeMatch } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { tracingSection } from './tracing-schema.js';
 import { consoleCsrf, consoleSecurityHeaders, routeCors, routeHygiene, routeSecurityHeaders } from './http-protection-schema.js';
@@ -35,6 +35,7 @@ const route = z.strictObject({
   upstream: httpUrl.optional().describe('Base URL requests are forwarded to; its path is prepended to the forwarded path. Or use `upstreams.targets`.'),
   upstreams: routeUpstreams,
   upstreamTls: routeUpstreamTls,
+  healthCheck: routeHealthCheck,
   auth: z
     .enum(['apiKey', 'jwt', 'either', 'none'])
     .default('apiKey')
@@ -186,6 +187,7 @@ export const configSchema = z
     unique(config.gateway.routes.map((r) => r.name), ['gateway', 'routes'], 'route name', ctx);
     checkShadowedRoutes(config.gateway.routes, ctx);
     config.gateway.routes.forEach((route, i) => checkRouteMatch(route, ['gateway', 'routes', i], ctx));
+    config.gateway.routes.forEach((route, i) => checkRouteHealth(route, ['gateway', 'routes', i], ctx));
     config.gateway.routes.forEach((route, i) => checkRouteUpstreams(route, ['gateway', 'routes', i], ctx));
     config.gateway.routes.forEach((route, i) => checkRouteTls(route, ['gateway', 'routes', i], ctx));
     config.gateway.routes.forEach((route, i) => checkRouteProtection(route, ['gateway', 'routes', i], ctx, config.protection.redis !== undefined));

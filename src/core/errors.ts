@@ -130,8 +130,13 @@ export const ERROR_CATALOGUE = {
   },
   VGL_GATEWAY_NO_HEALTHY_TARGET: {
     status: 503,
-    cause: "Every upstream target of the route is ejected: its circuit breaker opened after consecutive failures, and no fallback target is available.",
-    fix: 'Check the upstream targets (the `vigil_gateway_breaker_state` metric names them); a target is probed again after `upstreams.breaker.openFor`.',
+    cause: "Every upstream target of the route is out of balancing: its circuit breaker opened after consecutive failures, or its active health check (`healthCheck`) failed, and no fallback target is available.",
+    fix: 'Check the upstream targets (the `vigil_gateway_breaker_state` and `vigil_gateway_upstream_healthy` metrics name them); a target is probed again after `upstreams.breaker.openFor`, and put back after `healthCheck.healthyThreshold` passing probes.',
+  },
+  VGL_GATEWAY_TARGET_UNHEALTHY: {
+    status: 503,
+    cause: "An upstream target failed `healthCheck.unhealthyThreshold` active health probes in a row (logged with the probe's outcome); it gets no requests until it passes `healthyThreshold` in a row.",
+    fix: 'Check the target at the logged address and its health endpoint (`healthCheck.path`, `expectStatus`, `conditions`).',
   },
   VGL_GATEWAY_TLS_FILE: {
     status: 500,

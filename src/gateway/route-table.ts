@@ -20,7 +20,7 @@ export interface RouteEntry {
  */
 function upstreamKey(config: RouteConfig): string | undefined {
   if (config.upstreamTls) return undefined;
-  return JSON.stringify([config.upstream, config.upstreams, config.timeouts.connect]);
+  return JSON.stringify([config.upstream, config.upstreams, config.timeouts.connect, config.healthCheck]);
 }
 
 /**
@@ -91,10 +91,13 @@ export class RouteTable {
    * `next`) the pools close at once; undici's close still lets running requests end.
    */
   async retire(next: RouteTable | undefined): Promise<void> {
+    const kept = new Set(next ? [...next.entries.values()].map((e) => e.upstreams) : []);
+    const dropped = [...this.entries.values()].filter((e) => !kept.has(e.upstreams));
+    // Health checks of replaced upstreams stop now: the new table has its own for the same targets.
+    for (const entry of dropped) entry.upstreams.stopHealthChecks();
     // Requests that matched here may not have reached their pool yet: wait for them first.
     if (next && this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-    const kept = new Set(next ? [...next.entries.values()].map((e) => e.upstreams) : []);
-    await Promise.all([...this.entries.values()].filter((e) => !kept.has(e.upstreams)).map((e) => e.upstreams.close()));
+    await Promise.all(dropped.map((e) => e.upstreams.close()));
   }
 }
 

@@ -113,7 +113,7 @@ export class GatewayServer implements Component {
   constructor(private readonly deps: GatewayDeps) {
     const { gateway } = deps.config;
     this.metrics = new GatewayMetrics(deps.registry);
-    this.upstreamMetrics = new UpstreamMetrics(deps.registry);
+    this.upstreamMetrics = new UpstreamMetrics(deps.registry, deps.logger);
     this.table = new RouteTable(deps.config, (route) => compilePipeline(route, deps), this.upstreamMetrics);
     // Access lines have one fixed shape with no credential fields: no field-path redaction, and
     // PII masking on the fields that can carry it rather than the whole line (bench/README.md).

@@ -19,7 +19,7 @@ export async function tunnel(ctx: GatewayContext, upstreams: RouteUpstreams, tru
   const { req, route } = ctx;
   const protocol = req.headers.upgrade ?? 'websocket';
   const target = upstreams.pick(Date.now(), undefined);
-  if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open)');
+  if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open) or failing its health check');
   let upstream: { headers: Record<string, string | string[] | undefined>; socket: Duplex };
   const abort = new AbortController();
   const onClientGone = (): void => abort.abort();

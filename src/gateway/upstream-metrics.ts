@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../telemetry/logger.js';
 import { BREAKER_STATE } from './upstream/breaker.js';
 import type { BreakerState } from './upstream/breaker.js';
 
@@ -30,11 +31,16 @@ export class UpstreamMetrics {
   private readonly inFlight: Gauge<'route'>;
   private readonly connect: Histogram<'route' | 'target'>;
   private readonly total: Histogram<'route' | 'target'>;
+  private readonly healthy: Gauge<'route' | 'target'>;
   private readonly timingChildren = new Map<string, Map<string, TargetTimings>>();
   private readonly inFlightChildren = new Map<string, Gauge.Internal<'route'>>();
   private readonly attemptChildren = new Map<string, Counter.Internal>();
 
-  constructor(registry: Registry) {
+  constructor(
+    registry: Registry,
+    /** Where target health changes are reported. */
+    private readonly logger?: Logger,
+  ) {
     this.attempts = new Counter({
       name: 'vigil_gateway_upstream_attempts_total',
       help: 'Requests sent to each upstream target (retries included), by outcome (failure: connect error, reset, timeout, 502/503/504).',
@@ -60,6 +66,12 @@ export class UpstreamMetrics {
       help: 'Time from sending a request to a target until its response ended or the attempt failed (streams included).',
       labelNames: ['route', 'target'],
       buckets: [...TIMING_BUCKETS, 60, 120, 300],
+      registers: [registry],
+    });
+    this.healthy = new Gauge({
+      name: 'vigil_gateway_upstream_healthy',
+      help: 'Active health check verdict per target (routes with `healthCheck` only): 1 in balancing, 0 taken out.',
+      labelNames: ['route', 'target'],
       registers: [registry],
     });
     this.breaker = new Gauge({
@@ -114,6 +126,14 @@ export class UpstreamMetrics {
 
   breakerState(route: string, target: string, state: BreakerState): void {
     this.breaker.labels({ route, target }).set(BREAKER_STATE[state]);
+  }
+
+  /** A target's active health check verdict; `detail` (the probe's outcome) only on a change. */
+  health(route: string, target: string, healthy: boolean, detail: string | undefined): void {
+    this.healthy.labels({ route, target }).set(healthy ? 1 : 0);
+    if (detail === undefined) return;
+    if (healthy) this.logger?.info({ route, target, detail }, 'upstream target healthy again; back in balancing');
+    else this.logger?.warn({ route, target, detail, code: 'VGL_GATEWAY_TARGET_UNHEALTHY' }, 'upstream target failed its health check; taken out of balancing');
   }
 
   ejected(route: string, target: string): void {

@@ -53,12 +53,12 @@ export function pickTarget(
   if (targets.length === 1) {
     // The common single-target route: no candidate lists to build.
     const only = targets[0] as UpstreamTarget;
-    if (!only.breaker.canAttempt(now)) return undefined;
+    if (!only.healthy || !only.breaker.canAttempt(now)) return undefined;
     only.breaker.acquire(now);
     return only;
   }
   for (const fallback of [false, true]) {
-    let candidates = targets.filter((t) => t.fallback === fallback && t.breaker.canAttempt(now));
+    let candidates = targets.filter((t) => t.fallback === fallback && t.healthy && t.breaker.canAttempt(now));
     // A retry prefers another target than the one that just failed, when there is one.
     if (exclude && candidates.length > 1) candidates = candidates.filter((t) => t !== exclude);
     if (candidates.length === 0) continue;

@@ -1,6 +1,7 @@
 import type { RouteConfig } from '../../config/schema.js';
 import type { UpstreamMetrics } from '../upstream-metrics.js';
 import { pickTarget } from './balancer.js';
+import { TargetHealthCheck } from './health-check.js';
 import { RetryBudget } from './retry-budget.js';
 import { UpstreamTarget } from './target.js';
 import { upstreamTlsOptions } from './tls-files.js';
@@ -12,6 +13,7 @@ export class RouteUpstreams {
   /** Set by an alert's routeFallback action: only the fallback targets take traffic while it is on. */
   fallbackOnly = false;
   private readonly fallbacks: readonly UpstreamTarget[];
+  private readonly healthChecks: readonly TargetHealthCheck[];
 
   constructor(
     private readonly config: RouteConfig,
@@ -30,14 +32,26 @@ export class RouteUpstreams {
     for (const target of this.targets) metrics.breakerState(config.name, target.label, 'closed');
     this.budget = new RetryBudget(upstreams.retry.budget, 10);
     this.fallbacks = this.targets.filter((t) => t.fallback);
+    const { healthCheck } = config;
+    this.healthChecks = healthCheck
+      ? this.targets.map((target) => new TargetHealthCheck(target, healthCheck, (t, healthy, detail) => metrics.health(config.name, t.label, healthy, detail)))
+      : [];
+    for (const check of this.healthChecks) check.start();
+    for (const target of healthCheck ? this.targets : []) metrics.health(config.name, target.label, true, undefined);
   }
 
-  /** The target for the next attempt, or undefined when every target is ejected (breaker open). */
+  /** Stops the active health checks (the pools may still finish their requests). */
+  stopHealthChecks(): void {
+    for (const check of this.healthChecks) check.stop();
+  }
+
+  /** The target for the next attempt, or undefined when every target is ejected (breaker open) or unhealthy. */
   pick(now: number, exclude: UpstreamTarget | undefined): UpstreamTarget | undefined {
     return pickTarget(this.fallbackOnly && this.fallbacks.length > 0 ? this.fallbacks : this.targets, this.config.upstreams.balance, now, exclude);
   }
 
   async close(): Promise<void> {
+    this.stopHealthChecks();
     await Promise.all(this.targets.map((t) => t.pool.close()));
   }
 }

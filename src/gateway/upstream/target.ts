@@ -25,6 +25,8 @@ export class UpstreamTarget {
   readonly pool: Pool;
   readonly breaker: Breaker;
   inFlight = 0;
+  /** False while the route's active health check has taken this target out of balancing. */
+  healthy = true;
   /** Peak-EWMA response-header latency in ms (0 until the first sample). */
   latency = 0;
   private latencyAt = 0;
