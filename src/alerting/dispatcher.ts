@@ -69,6 +69,7 @@ export class Dispatcher {
     const now = this.clock.now();
     await this.store.alertLog.append({ alertId: alert.id, at: now, event: alert.state, severity: alert.severity, detail: alert.summary });
     if (alert.state === 'pending') return;
+    if (alert.state === 'resolved') this.suppressed.delete(episodeKey(alert));
     for (const group of this.groups.values()) if (group.alerts.has(alert.id)) group.alerts.delete(alert.id);
     if (this.root === undefined) {
       this.logger.warn({ alert: alert.id }, 'alert not notified: no receivers are configured');
