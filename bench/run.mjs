@@ -998,8 +998,8 @@ function nginxVersion() {
 
 /** Whether the built Vigil knows per-route rate limits (they arrive with the protection work). */
 function rateLimitsSupported() {
-  const schema = join(ROOT, 'dist', 'config', 'gateway-schema.js');
-  return existsSync(schema) && readFileSync(schema, 'utf8').includes('rateLimits');
+  const dir = join(ROOT, 'dist', 'config');
+  return existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.js') && readFileSync(join(dir, f), 'utf8').includes('rateLimits'));
 }
 
 /** Installs wrk (and nginx) with apt-get when the harness runs as root on Debian/Ubuntu. */
