@@ -21,6 +21,7 @@ import { JwtTrust } from './gateway/jwt-trust.js';
 import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
 import { Identity } from './identity/index.js';
 import { BatchWriter } from './store/batch-writer.js';
+import { AccessRetention } from './store/access-retention.js';
 import type { AccessRecord } from './store/records.js';
 import { openSqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -84,6 +85,8 @@ export class App {
   private readonly lifecycle = new Lifecycle();
   private readonly registerSecret: (value: string) => void;
   private readonly accessWriter: BatchWriter<AccessRecord>;
+  /** Deletes access records past `store.accessRetention`, in small batches every minute. */
+  readonly accessRetention: AccessRetention;
   private stopping: Promise<void> | undefined;
 
   constructor(readonly loaded: LoadedConfig, options: AppOptions = {}) {
@@ -103,6 +106,12 @@ export class App {
     this.vault = openVault({ store: this.store, dataDir: resolveDataDir(loaded, env), config, env, clock, logger: this.logger });
     this.audit = this.vault.audit;
     this.keyCache = new KeyCache(this.store.keys, this.keys, (err) => this.logger.error({ err }, 'key refresh failed'));
+    this.accessRetention = new AccessRetention(
+      this.store.access,
+      clock,
+      { retentionMs: config.store.accessRetention, batch: 2000, maxBatches: 50 },
+      (err) => this.logger.error({ err }, 'access record pruning failed'),
+    );
     this.accessWriter = new BatchWriter<AccessRecord>(
       (batch) => this.store.access.appendMany(batch),
       (err, lost) => this.logger.error({ err, lost }, 'access records could not be written'),
@@ -175,9 +184,11 @@ export class App {
       start: async () => {
         await this.vault.ready();
         await this.keyCache.start(250);
+        this.accessRetention.start(60_000);
       },
       stop: async () => {
         await this.keyCache.stop();
+        await this.accessRetention.stop();
         await this.accessWriter.flush();
         await this.store.close();
       },

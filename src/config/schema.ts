@@ -137,6 +137,9 @@ export const configSchema = z
       .strictObject({
         driver: z.literal('sqlite').default('sqlite').describe('Embedded SQLite (WAL). PostgreSQL comes with cluster mode.'),
         dataDir: z.string().min(1).optional().describe('Data directory (mode 0700). Default: $VIGIL_DATA_DIR, else ./vigil-data.'),
+        accessRetention: duration
+          .prefault('30d')
+          .describe('Gateway access records older than this are deleted, a few thousand rows at a time every minute so the store never stalls; `0s` keeps them forever.'),
       })
       .prefault({}),
     log: z

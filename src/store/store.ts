@@ -54,6 +54,8 @@ export interface KeyUsage {
 
 export interface AccessRepository {
   appendMany(records: readonly AccessRecord[]): Promise<void>;
+  /** Deletes up to `limit` of the oldest records with `at` before `before`; returns how many. */
+  pruneBefore(before: number, limit: number): Promise<number>;
   recent(limit: number): Promise<AccessRecord[]>;
 }
 

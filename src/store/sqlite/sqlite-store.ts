@@ -128,6 +128,7 @@ export class SqliteStore implements Store {
 class SqliteAccess implements AccessRepository {
   private readonly insertMany;
   private readonly recentStmt;
+  private readonly pruneStmt;
 
   constructor(db: Database.Database) {
     const insert = db.prepare(
@@ -138,10 +139,16 @@ class SqliteAccess implements AccessRepository {
       for (const record of records) insert.run(record);
     });
     this.recentStmt = db.prepare('SELECT * FROM access_records ORDER BY id DESC LIMIT ?');
+    // Bounded by LIMIT on the `at` index: each call is one short transaction.
+    this.pruneStmt = db.prepare('DELETE FROM access_records WHERE id IN (SELECT id FROM access_records WHERE at < ? ORDER BY at LIMIT ?)');
   }
 
   appendMany(records: readonly AccessRecord[]): Promise<void> {
     return guarded('access record write', () => this.insertMany(records));
+  }
+
+  pruneBefore(before: number, limit: number): Promise<number> {
+    return guarded('access record prune', () => this.pruneStmt.run(before, limit).changes);
   }
 
   recent(limit: number): Promise<AccessRecord[]> {
