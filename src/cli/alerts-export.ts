@@ -1,7 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Histogram } from 'prom-client';
-import type { Registry } from 'prom-client';
 import { prometheusRules } from '../alerting/rules/prometheus.js';
 import { rulePack } from '../alerting/rules/pack.js';
 import { VigilError } from '../core/errors.js';
@@ -11,12 +9,17 @@ import { createMetricsRegistry } from '../telemetry/metrics.js';
 import { loadConfigWithSecrets } from '../vault/config-secrets.js';
 import { run } from './output.js';
 
-/** Which metrics are histograms: asked of a registry with Vigil's own histogram metrics registered. */
-function histogramLookup(): (metric: string) => boolean {
-  const registry: Registry = createMetricsRegistry();
+/** Which of these metrics are histograms: asked of a registry with Vigil's gateway metrics registered. */
+async function histograms(names: Iterable<string>): Promise<Set<string>> {
+  const registry = createMetricsRegistry();
   new GatewayMetrics(registry);
   new UpstreamMetrics(registry);
-  return (metric) => registry.getSingleMetric(metric) instanceof Histogram;
+  const found = new Set<string>();
+  for (const name of names) {
+    const metric = registry.getSingleMetric(name);
+    if (metric !== undefined && String((await metric.get()).type) === 'histogram') found.add(name);
+  }
+  return found;
 }
 
 /** `vigil alerts export`: the alert rules as a Prometheus rule file. */
@@ -32,7 +35,9 @@ export function registerAlertExport(alerts: Command): void {
         if (opts.format !== 'prometheus') throw new VigilError('VGL_ALERT_EXPORT_UNSUPPORTED', `unknown format '${opts.format}'; use --format prometheus`);
         const { config } = await loadConfigWithSecrets(opts.config, process.env);
         const rules = [...config.alerting.rules, ...rulePack(config.alerting.rulePack, config)];
-        const result = prometheusRules(rules, config, histogramLookup());
+        const metrics = rules.flatMap((r) => (r.kind === 'threshold' ? [r.metric, r.divideBy?.metric ?? r.metric] : []));
+        const known = await histograms(new Set(metrics));
+        const result = prometheusRules(rules, config, (metric) => known.has(metric));
         for (const { rule, reason } of result.skipped) console.error(`skipped rule ${rule}: ${reason}`);
         if (opts.output === undefined) process.stdout.write(result.text);
         else {
