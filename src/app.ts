@@ -36,6 +36,8 @@ import { registerAuditRoutes } from './audit/routes.js';
 import { maskPii } from './pii/detectors.js';
 import type { PiiTokenizer } from './pii/tokenize.js';
 import { TrafficProtection } from './protection/rate-limit-protection.js';
+import { BanService } from './protection/bans.js';
+import { registerBanRoutes } from './protection/bans-routes.js';
 import type { VaultParts } from './vault/open.js';
 
 /** Reported as `service.version` in traces. */
@@ -82,6 +84,7 @@ export class App {
   readonly alerting: AlertingService;
   readonly alertRules: RuleEngine;
   readonly protection: TrafficProtection;
+  readonly bans: BanService;
   private readonly lifecycle = new Lifecycle();
   private readonly registerSecret: (value: string) => void;
   private readonly accessWriter: BatchWriter<AccessRecord>;
@@ -133,7 +136,19 @@ export class App {
       ? new Tracing({ config: config.tracing, logger: this.logger, scrub: accessLogFor(this.logger).scrub, serviceVersion: VIGIL_VERSION })
       : undefined;
     let piiTokenizer: Promise<PiiTokenizer> | undefined;
-    this.protection = new TrafficProtection(config, { logger: this.logger.child({ component: 'protection' }), clock, securityEvents: this.identity.events }, undefined);
+    const protectionLog = this.logger.child({ component: 'protection' });
+    this.protection = new TrafficProtection(config, { logger: protectionLog, clock, securityEvents: this.identity.events });
+    const redis = this.protection.redisClient;
+    this.bans = new BanService(config.bans, {
+      repo: this.store.bans,
+      clock,
+      logger: protectionLog,
+      securityEvents: this.identity.events,
+      bus: this.bus,
+      ipv6Prefix: config.protection.ipv6Prefix,
+      redis: redis && config.protection.redis ? { client: redis, prefix: config.protection.redis.keyPrefix } : undefined,
+    });
+    this.protection.useBans(this.bans);
     this.gateway = new GatewayServer({
       config,
       keys: this.keyCache,
@@ -176,6 +191,7 @@ export class App {
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
     registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());
     registerSecretRoutes(this.console.app, this.vault.secrets);
+    registerBanRoutes(this.console.app, this.bans, this.identity, () => clock.now());
     registerAuditRoutes(this.console.app, this.store.audit, this.vault.audit);
     registerAlertRoutes(this.console.app, { alerting: this.alerting, store: this.store, audit: this.audit, ackKey, now: () => clock.now() });
 
@@ -212,7 +228,17 @@ export class App {
     this.lifecycle.add(this.console);
     // Stopped after the gateway, so the spans of drained requests are flushed too.
     if (this.tracing) this.lifecycle.add(this.tracing);
-    this.lifecycle.add({ name: 'protection', start: () => this.protection.start(), stop: () => this.protection.stop() });
+    this.lifecycle.add({
+      name: 'protection',
+      start: async () => {
+        await this.protection.start();
+        await this.bans.start();
+      },
+      stop: async () => {
+        await this.bans.stop();
+        await this.protection.stop();
+      },
+    });
     this.lifecycle.add(this.gateway);
   }
 

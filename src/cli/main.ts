@@ -9,6 +9,7 @@ import { registerSecrets } from './secrets.js';
 import { registerEnvAndDoctor } from './env.js';
 import { registerAudit } from './audit.js';
 import { registerReload } from './reload.js';
+import { registerBans } from './bans.js';
 import { registerAlerts } from './alerts.js';
 
 const program = new Command('vigil')
@@ -28,6 +29,7 @@ registerUsers(program);
 registerSecrets(program);
 registerAudit(program);
 registerReload(program);
+registerBans(program);
 registerAlerts(program);
 
 await program.parseAsync(process.argv);

@@ -81,7 +81,7 @@ export class TrafficProtection {
   constructor(
     config: VigilConfig,
     private readonly deps: ProtectionDeps,
-    private readonly bans: BanCheck | undefined,
+    private bans: BanCheck | undefined = undefined,
   ) {
     this.memory = new MemoryLimiterStore(deps.clock);
     const redis = config.protection.redis;
@@ -100,6 +100,11 @@ export class TrafficProtection {
       this.redis = defineLimitCommands(client);
       this.redisStore = new RedisLimiterStore(this.redis, redis.keyPrefix);
     }
+  }
+
+  /** Checks bans at the first stage and after authentication; set before the gateway compiles its routes. */
+  useBans(bans: BanCheck): void {
+    this.bans = bans;
   }
 
   /** The Redis connection (for sharing bans), when `protection.redis` is set. */
@@ -164,6 +169,7 @@ export class TrafficProtection {
       sourceIp,
       identity: identityOf(ctx),
       correlationId: ctx.requestId,
+      route,
       details: { route, ...details },
     });
   }

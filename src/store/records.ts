@@ -286,3 +286,18 @@ export interface MfaEnrolment {
   /** The last accepted TOTP time step; a code of this step or earlier is a replay. */
   lastStep: number;
 }
+
+/** A ban of an address, a network or an identity. Kept after it ends, so a repeat offence bans longer. */
+export interface Ban {
+  /** `203.0.113.7`, `2001:db8:1:2::/64`, or an identity such as `key:<id>` or a user name. */
+  target: string;
+  kind: 'ip' | 'identity';
+  reason: string;
+  /** `manual:<actor>` or `scenario:<name>`. */
+  source: string;
+  createdAt: number;
+  expiresAt: number;
+  /** How many bans this target has had (this one included). */
+  offences: number;
+  removedAt: number | null;
+}

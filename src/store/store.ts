@@ -1,6 +1,7 @@
 import type { SystemSample } from './records.js';
 import type { AlertAck, AlertEvent, AlertReceipt, DeliveryAttempt, Silence } from './records.js';
 import type { AccessRecord, Alert, AlertActionRun, ApiKey, CheckResult, Notification, NotificationKind } from './records.js';
+import type { Ban } from './records.js';
 import type { LoginLock, MfaEnrolment, RefreshToken, SecurityEvent, SecurityEventQuery, Session, StoredSecurityEvent, User } from './records.js';
 
 /**
@@ -22,6 +23,7 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
   readonly securityEvents: SecurityEventRepository;
+  readonly bans: BanRepository;
   readonly refreshTokens: RefreshTokenRepository;
   readonly mfa: MfaRepository;
   readonly secrets: SecretRepository;
@@ -307,4 +309,16 @@ export interface MfaRepository {
   useRecoveryCode(userId: string, codeHash: string, at: number): Promise<boolean>;
   unusedRecoveryCodes(userId: string): Promise<number>;
   remove(userId: string): Promise<void>;
+}
+
+export interface BanRepository {
+  /** Inserts or replaces the ban of `ban.target`. */
+  put(ban: Ban): Promise<void>;
+  get(target: string): Promise<Ban | undefined>;
+  /** Bans in force at `now` (not expired, not removed). */
+  active(now: number): Promise<Ban[]>;
+  /** Ends a ban now; false when there is no active ban of that target. */
+  remove(target: string, now: number): Promise<boolean>;
+  /** Grows with every change, polled to pick up changes from other processes (the CLI). */
+  revision(): Promise<number>;
 }

@@ -312,4 +312,20 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE security_events ADD COLUMN route TEXT;
   CREATE INDEX security_events_at ON security_events (at);
   `,
+  // Protection: bans (address, network or identity), kept after expiry or removal so repeat
+  // offences grow the next ban; `revision` lets other processes notice a change by polling.
+  `
+  CREATE TABLE bans (
+    target TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    offences INTEGER NOT NULL,
+    removed_at INTEGER,
+    revision INTEGER NOT NULL
+  );
+  CREATE INDEX bans_revision ON bans (revision);
+  `,
 ];

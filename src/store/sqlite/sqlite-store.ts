@@ -22,6 +22,8 @@ import { guarded } from './guarded.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
 import { SqliteSecurityEvents } from './security-events.js';
+import { SqliteBans } from './bans.js';
+import type { BanRepository } from '../store.js';
 import { SqliteKeys } from './keys.js';
 import { SqliteRefreshTokens } from './refresh-tokens.js';
 import { SqliteMfa } from './mfa.js';
@@ -87,6 +89,7 @@ export class SqliteStore implements Store {
   readonly sessions: SessionRepository;
   readonly loginThrottle: LoginThrottleRepository;
   readonly securityEvents: SecurityEventRepository;
+  readonly bans: BanRepository;
   readonly refreshTokens: RefreshTokenRepository;
   readonly mfa: MfaRepository;
   readonly secrets: SecretRepository;
@@ -107,6 +110,7 @@ export class SqliteStore implements Store {
     this.sessions = new SqliteSessions(db);
     this.loginThrottle = new SqliteLoginThrottle(db);
     this.securityEvents = new SqliteSecurityEvents(db);
+    this.bans = new SqliteBans(db);
     this.refreshTokens = new SqliteRefreshTokens(db);
     this.mfa = new SqliteMfa(db);
     this.secrets = new SqliteSecrets(db);
