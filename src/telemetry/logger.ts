@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
 import { requestContext } from './context.js';
+import { LineBatcher } from './line-batcher.js';
 import { REDACTED, REDACTED_PATHS } from './redact.js';
 import type { SecretScrubber } from './redact.js';
 
@@ -21,11 +22,11 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.format === 'pretty' || (options.format === 'auto' && options.destination === undefined && process.stdout.isTTY === true);
+  const boom = options.destination === undefined && !pretty ? pino.destination({ sync: false }) : undefined;
   const destination =
     options.destination ??
-    (pretty
-      ? (pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }) as DestinationStream)
-      : pino.destination({ sync: false }));
+    boom ??
+    (pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } }) as DestinationStream);
   const common = {
     level: options.level,
     base: { pid: process.pid },
@@ -50,7 +51,9 @@ export function createLogger(options: LoggerOptions): Logger {
   // fields by the caller instead of to the whole line: the three were most of an access line's cost.
   const scrubber = options.scrubber;
   accessLogs.set(logger, {
-    logger: pino({ ...common, hooks: { streamWrite: (line) => scrubber.scrubSecrets(line) } }, destination),
+    // On pino's own async file destination, access lines are handed over once per event-loop turn
+    // (line-batcher.ts: SonicBoom re-copies its pending buffer on every write).
+    logger: pino({ ...common, hooks: { streamWrite: (line) => scrubber.scrubSecrets(line) } }, boom ? new LineBatcher(boom) : destination),
     scrub: (text) => scrubber.scrub(text),
   });
   return logger;
