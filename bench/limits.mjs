@@ -1,4 +1,3 @@
-/* global setTimeout */
 // Cost of Vigil's rate limits: wrk against the gateway with limits off, with a memory-store limit
 // and with a Redis-store limit (same route, `auth: none`, so only the limiter differs), in
 // interleaved rounds, reported as throughput ratios to "off". Targets: memory < 5 %, Redis < 25 %.
