@@ -19,6 +19,7 @@ import { ConsoleServer } from './console/server.js';
 import { GatewayServer } from './gateway/server.js';
 import { JwtTrust } from './gateway/jwt-trust.js';
 import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
+import { deriveCsrfKey } from './protection/csrf.js';
 import { Identity } from './identity/index.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { AccessRetention } from './store/access-retention.js';
@@ -187,7 +188,7 @@ export class App {
     });
     const actions = new ActionRunner({ runs: this.store.alertActions, audit: this.audit, clock, logger: this.logger, gateway: this.gateway });
     this.alertRules = new RuleEngine({ ...services, actions });
-    this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now() });
+    this.console = new ConsoleServer({ config, logger: this.logger, registry: this.registry, health: this.monitor, identity: this.identity, now: () => clock.now(), csrfKey: deriveCsrfKey(loadKeyHashSecret(resolveDataDir(loaded, env))) });
     registerHeartbeatRoute(this.console.app, this.monitor.heartbeats, () => clock.now());
     registerMonitorRoutes(this.console.app, this.monitor, () => clock.now());
     registerSecretRoutes(this.console.app, this.vault.secrets);

@@ -198,6 +198,7 @@ export const routeHygiene = z
 
 export const consoleCsrf = z
   .strictObject({
+    enabled: z.boolean().default(true).describe('Require the CSRF token on state-changing console requests authenticated by the session cookie. Turn off only for a console no browser uses.'),
     maxAge: duration
       .prefault('4h')
       .refine((ms) => ms >= 60_000 && ms <= 7 * 86_400_000, 'must be between 1m and 7d')

@@ -6,6 +6,7 @@ import { registerKeyRoutes } from './keys-routes.js';
 import { registerMfaRoutes } from './mfa-routes.js';
 import { registerTokenRoutes } from './token-routes.js';
 import { registerUserRoutes } from './users-routes.js';
+import { registerSecurityEventRoutes } from './security-events-routes.js';
 
 /** The identity part of the admin API, in its own scope so its error handler covers only these routes. */
 export function registerIdentityApi(app: FastifyInstance, identity: Identity, now: () => number): void {
@@ -13,6 +14,7 @@ export function registerIdentityApi(app: FastifyInstance, identity: Identity, no
     installAdminErrors(scope);
     registerAuthRoutes(scope, identity, now);
     registerUserRoutes(scope, identity, now);
+    registerSecurityEventRoutes(scope, identity.store.securityEvents);
     registerKeyRoutes(scope, identity, now);
     registerTokenRoutes(scope, identity, now);
     registerMfaRoutes(scope, identity, now);

@@ -8,6 +8,7 @@ import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../telemetry/logger.js';
 import { registerHealthRoutes } from './health.js';
 import { compileSecurityHeaders } from '../protection/headers.js';
+import { CsrfTokens, installCsrf } from '../protection/csrf.js';
 import type { Identity } from '../identity/index.js';
 import { installAdminAuth } from './admin-auth.js';
 import type { ApiRoute } from './admin-auth.js';
@@ -24,6 +25,8 @@ export interface ConsoleDeps {
   /** Users, sessions and roles for the admin API; without it every protected /api/ route answers 401. */
   identity?: Identity;
   now?: () => number;
+  /** Key of the console's CSRF tokens (deriveCsrfKey); with `identity`, cookie sessions need the token to change anything. */
+  csrfKey?: Buffer;
 }
 
 /** The admin listener (loopback by default): metrics and health now; the admin API and web console later. */
@@ -46,6 +49,8 @@ export class ConsoleServer implements Component {
     const now = deps.now ?? Date.now;
     // Before any route is registered, so that the guard sees every /api/ route, whoever adds it.
     this.apiRoutes = installAdminAuth(this.app, deps.identity, now);
+    const { csrf } = deps.config.console;
+    if (deps.identity && deps.csrfKey && csrf.enabled) installCsrf(this.app, new CsrfTokens(deps.csrfKey, csrf.maxAge), deps.identity.events, now);
     if (deps.identity) registerIdentityApi(this.app, deps.identity, now);
     const securityHeaders = compileSecurityHeaders(deps.config.console.securityHeaders);
     this.app.addHook('onSend', async (_req, reply) => {

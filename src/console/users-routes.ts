@@ -136,13 +136,4 @@ export function registerUserRoutes(scope: FastifyInstance, identity: Identity, n
       permissions: identity.roles.permissions(name),
     })),
   }));
-
-  scope.get<{ Querystring: { limit?: number; type?: string } }>(
-    '/api/v1/security/events',
-    {
-      config: { permission: 'security:read' },
-      schema: { querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000 }, type: { type: 'string', maxLength: 64 } } } },
-    },
-    async (request) => ({ events: await identity.store.securityEvents.recent(request.query.limit ?? 100, request.query.type) }),
-  );
 }

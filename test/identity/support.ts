@@ -19,7 +19,8 @@ export async function startIdentityApp(extra: Record<string, unknown> = {}): Pro
   const dataDir = tempDir();
   const log = new LogCapture();
   const clock = new ManualClock();
-  const config = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir }, ...extra };
+  // CSRF off unless `extra.console` says otherwise: these tests send bare session cookies (test/protection/csrf.test.ts covers it).
+  const config = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 }, csrf: { enabled: false } }, store: { dataDir }, ...extra };
   const loaded = parseConfig(JSON.stringify(config), 'test.yaml', {});
   let bootstrap: { username: string; password: string } | undefined;
   const app = new App(loaded, { env: {}, clock, logDestination: log, onBootstrapOwner: (username, password) => (bootstrap = { username, password }) });

@@ -77,7 +77,9 @@ function merge(base: Json, extra: Json): Json {
 export async function startApp(config: Json, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; log: LogCapture; gatewayUrl: string; consoleUrl: string; dataDir: string }> {
   const dataDir = tempDir();
   const log = new LogCapture();
-  const base: Json = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir } };
+  // CSRF is on by default; tests of other areas send bare session cookies, so it is off here unless
+  // a test turns it on (test/protection/csrf.test.ts).
+  const base: Json = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 }, csrf: { enabled: false } }, store: { dataDir } };
   const loaded = parseConfig(JSON.stringify(merge(base, config)), 'test.yaml', env);
   const app = new App(loaded, { env, logDestination: log });
   await app.start();
