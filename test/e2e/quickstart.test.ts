@@ -22,7 +22,7 @@ it('the quick-start example behaves as documented', { timeout: 60_000 }, async (
     if (req.url === '/health') res.writeHead(healthy ? 200 : 503).end();
     else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }));
   });
-  const hooks: { status: string; alert: { severity: string; rule: string } }[] = [];
+  const hooks: { version: number; status: string; alerts: { severity: string; rule: string }[] }[] = [];
   const webhook = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -70,7 +70,7 @@ it('the quick-start example behaves as documented', { timeout: 60_000 }, async (
   const downSince = Date.now();
   while (hooks.length === 0 && Date.now() - downSince < 15_000) await sleep(100);
   const firedAfter = Date.now() - downSince;
-  assert.deepEqual(hooks.map((h) => [h.status, h.alert.rule, h.alert.severity]), [['firing', 'agent-down', 'critical']]);
+  assert.deepEqual(hooks.map((h) => [h.version, h.status, h.alerts.map((a) => [a.rule, a.severity])]), [[2, 'firing', [['agent-down', 'critical']]]]);
   assert.ok(firedAfter >= 6000 && firedAfter < 10_500, `fired after ${firedAfter} ms`);
   const degraded = await request('http://127.0.0.1:9090/healthz');
   assert.equal(degraded.statusCode, 503);
