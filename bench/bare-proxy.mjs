@@ -1,4 +1,3 @@
-/* global setInterval */
 // The reference proxy: what any Node reverse proxy on this stack must at least do, and nothing
 // else. A node:http server and an undici Pool forwarding every request, both bodies streamed.
 // No routing, no auth, no metrics, no logging, no request IDs. Vigil's figure divided by this
@@ -12,6 +11,7 @@
 import { createServer } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Pool } from 'undici';
+import { serve } from './serve.mjs';
 
 const origin = process.argv[2];
 if (!origin) {
@@ -50,17 +50,4 @@ const server = createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, async
   }
 });
 
-function shutdown() {
-  server.close(() => pool.close().then(() => process.exit(0)));
-  server.closeAllConnections();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) shutdown();
-}, 1000).unref();
-
-server.listen(Number(process.argv[3] ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ ready: true, port: server.address().port }));
-});
+serve(server, process.argv[3], () => pool.close());

@@ -1,4 +1,3 @@
-/* global setInterval */
 // The Express stack a Node team would typically put in front of an LLM API: express 5 +
 // helmet + express-rate-limit + pino-http (access log) + prom-client (request histogram) +
 // http-proxy-middleware with a keep-alive agent. Each middleware with its usual configuration; the
@@ -8,7 +7,7 @@
 //
 // Prints one JSON line {"ready":true,"port":N} on stdout once listening; the access log goes to
 // the file (so every line is serialised and written, as Vigil's and nginx's are).
-import { Agent } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import express from 'express';
 import rateLimit from 'express-rate-limit';
 import helmet from 'helmet';
@@ -16,6 +15,7 @@ import { createProxyMiddleware } from 'http-proxy-middleware';
 import pino from 'pino';
 import pinoHttp from 'pino-http';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { serve } from './serve.mjs';
 
 const [origin, logFile, port] = process.argv.slice(2);
 if (!origin || !logFile) {
@@ -55,18 +55,6 @@ app.use(
   }),
 );
 
-const server = app.listen(Number(port ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ ready: true, port: server.address().port }));
-});
+const server = createServer(app);
 server.keepAliveTimeout = 5000;
-
-function shutdown() {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) shutdown();
-}, 1000).unref();
+serve(server, port);

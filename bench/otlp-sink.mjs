@@ -1,10 +1,11 @@
-/* global setInterval, Buffer */
+/* global Buffer */
 // An OTLP/HTTP receiver for the benchmark: accepts JSON trace exports, counts the spans, answers
 // 200. GET /__bench/stats returns {"exports":N,"spans":M}. Vigil's "full pipeline" target exports
 // its sampled spans here, so tracing is measured with a real export over loopback.
 //
 //   node bench/otlp-sink.mjs [port]
 import { createServer } from 'node:http';
+import { serve } from './serve.mjs';
 
 let exports = 0;
 let spans = 0;
@@ -31,17 +32,4 @@ const server = createServer((req, res) => {
   });
 });
 
-function shutdown() {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) shutdown();
-}, 1000).unref();
-
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ ready: true, port: server.address().port }));
-});
+serve(server, process.argv[2]);

@@ -1,4 +1,4 @@
-/* global setInterval, Buffer */
+/* global Buffer */
 // The benchmark upstream: the smallest useful node:http server. Every target in the benchmark
 // (direct, bare proxy, Vigil) ends here, so the upstream's own cost is the same for all of them.
 //
@@ -9,6 +9,7 @@
 // so the harness can check that a proxy really forwarded what wrk says it got answered.
 // Prints one JSON line {"ready":true,"port":N} on stdout once listening.
 import { createServer } from 'node:http';
+import { serve } from './serve.mjs';
 
 const BODY = Buffer.from(
   JSON.stringify({
@@ -42,18 +43,4 @@ const server = createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, (req,
   res.end(BODY);
 });
 
-function shutdown() {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-// If the harness dies without cleaning up, do not linger as an orphan.
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) shutdown();
-}, 1000).unref();
-
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  console.log(JSON.stringify({ ready: true, port: server.address().port }));
-});
+serve(server, process.argv[2]);
