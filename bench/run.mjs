@@ -552,10 +552,18 @@ function wrkVersion() {
 
 function runWrk(opts, target, duration) {
   const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', duration, '--timeout', '5s', '-s', LUA, target.url];
-  const [command, argv] = pinned(PINNING[opts.pin].wrk, 'wrk', args);
+  return runClient('wrk', pinned(PINNING[opts.pin].wrk, 'wrk', args), target).then((result) => {
+    result.rps = result.requests / (result.duration_us / 1e6);
+    result.socketErrors = result.errors.connect + result.errors.read + result.errors.write + result.errors.timeout;
+    return result;
+  });
+}
+
+/** Runs a load client (wrk or bench/fixed-rate.mjs) against a target; resolves with its `BENCH_RESULT` JSON line. */
+function runClient(label, [command, argv], target) {
   const env = { ...process.env, BENCH_AUTHORIZATION: target.authorization ?? '' };
   return new Promise((resolveRun, reject) => {
-    const child = track(spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }), 'wrk');
+    const child = track(spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }), label);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -563,14 +571,8 @@ function runWrk(opts, target, duration) {
     child.once('error', reject);
     child.once('exit', (code) => {
       const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) {
-        reject(new Error(`wrk failed on ${target.name} (exit ${code}):\n${stdout}${stderr}`));
-        return;
-      }
-      const result = JSON.parse(line.slice('BENCH_RESULT '.length));
-      result.rps = result.requests / (result.duration_us / 1e6);
-      result.socketErrors = result.errors.connect + result.errors.read + result.errors.write + result.errors.timeout;
-      resolveRun(result);
+      if (code !== 0 || !line) reject(new Error(`${label} failed on ${target.name} (exit ${code}):\n${stdout}${stderr}`));
+      else resolveRun(JSON.parse(line.slice('BENCH_RESULT '.length)));
     });
   });
 }
@@ -973,21 +975,8 @@ function targetRatios(summary, runs) {
 
 /** One open-loop fixed-rate run of bench/fixed-rate.mjs against a target, on the wrk CPU. */
 function runFixedRate(opts, target, rate) {
-  const [command, argv] = pinned(PINNING[opts.pin].wrk, process.execPath, [FIXED_RATE, target.url, String(rate), String(opts.fixedDuration), '2', '64']);
-  const env = { ...process.env, BENCH_AUTHORIZATION: target.authorization ?? '' };
-  return new Promise((resolveRun, reject) => {
-    const child = track(spawn(command, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] }), 'fixed-rate');
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) reject(new Error(`fixed-rate client failed on ${target.name} (exit ${code}):\n${stdout}${stderr}`));
-      else resolveRun(JSON.parse(line.slice('BENCH_RESULT '.length)));
-    });
-  });
+  const args = [FIXED_RATE, target.url, String(rate), String(opts.fixedDuration), '2', '64'];
+  return runClient('fixed-rate', pinned(PINNING[opts.pin].wrk, process.execPath, args), target);
 }
 
 function nginxVersion() {
