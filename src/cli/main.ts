@@ -11,6 +11,7 @@ import { registerAudit } from './audit.js';
 import { registerReload } from './reload.js';
 import { registerBans } from './bans.js';
 import { registerAlerts } from './alerts.js';
+import { registerEvents } from './events.js';
 
 const program = new Command('vigil')
   .description('Vigil: the security and operations layer for AI agent stacks')
@@ -31,5 +32,6 @@ registerAudit(program);
 registerReload(program);
 registerBans(program);
 registerAlerts(program);
+registerEvents(program);
 
 await program.parseAsync(process.argv);

@@ -223,7 +223,9 @@ export interface LoginLock {
   lockedAt: number;
 }
 
-export type SecuritySeverity = 'low' | 'medium' | 'high' | 'critical';
+/** Security event severities, lowest first (their rank is their index). */
+export const SECURITY_SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type SecuritySeverity = (typeof SECURITY_SEVERITIES)[number];
 
 /**
  * Something security-relevant that happened to Vigil itself or to a caller: a failed login, a
@@ -254,6 +256,8 @@ export interface StoredSecurityEvent extends SecurityEvent {
 export interface SecurityEventQuery {
   type?: string;
   severity?: SecuritySeverity;
+  /** This severity or a higher one. */
+  minSeverity?: SecuritySeverity;
   sourceIp?: string;
   route?: string;
   /** Inclusive lower bound on `at` (epoch ms). */

@@ -81,6 +81,9 @@ describe('security events from the protection stages', () => {
     assert.deepEqual((await get('?type=hygiene.invalid_encoding')).json.events.map((e) => e.correlationId), ['corr-2']);
     assert.equal((await get('?severity=medium&ip=127.0.0.1')).json.events.length, 3);
     assert.equal((await get('?severity=critical')).json.events.length, 0);
+    assert.equal((await get('?minSeverity=low')).json.events.length, 3);
+    assert.equal((await get('?minSeverity=high')).json.events.length, 0);
+    assert.equal((await get('?minSeverity=urgent')).status, 400);
     assert.deepEqual((await get(`?since=${new Date(t0 + 30_000).toISOString()}&until=${t0 + 90_000}`)).json.events.map((e) => e.correlationId), ['corr-2']);
     const page1 = await get('?limit=2');
     assert.deepEqual(page1.json.events.map((e) => e.correlationId), ['corr-3', 'corr-2']);

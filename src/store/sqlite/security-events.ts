@@ -1,9 +1,13 @@
 import type Database from 'better-sqlite3';
+import { SECURITY_SEVERITIES } from '../records.js';
 import type { SecurityEvent, SecurityEventQuery, StoredSecurityEvent } from '../records.js';
 import type { SecurityEventRepository } from '../store.js';
 import { guarded } from './guarded.js';
 
 type Row = Record<string, unknown>;
+
+/** A stored severity's rank, in the order of SECURITY_SEVERITIES (low 0 … critical 3). */
+const RANK = `CASE severity ${SECURITY_SEVERITIES.map((s, i) => `WHEN '${s}' THEN ${i}`).join(' ')} END`;
 
 function toEvent(row: Row): StoredSecurityEvent {
   return {
@@ -36,6 +40,7 @@ export class SqliteSecurityEvents implements SecurityEventRepository {
     this.queryStmt = db.prepare(
       `SELECT * FROM security_events
        WHERE (@type IS NULL OR type = @type) AND (@severity IS NULL OR severity = @severity)
+         AND (@minRank IS NULL OR ${RANK} >= @minRank)
          AND (@sourceIp IS NULL OR source_ip = @sourceIp) AND (@route IS NULL OR route = @route)
          AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
          AND (@before IS NULL OR id < @before)
@@ -61,6 +66,7 @@ export class SqliteSecurityEvents implements SecurityEventRepository {
       const rows = this.queryStmt.all({
         type: query.type ?? null,
         severity: query.severity ?? null,
+        minRank: query.minSeverity === undefined ? null : SECURITY_SEVERITIES.indexOf(query.minSeverity),
         sourceIp: query.sourceIp ?? null,
         route: query.route ?? null,
         since: query.since ?? null,
