@@ -13,7 +13,13 @@ export interface GatewayContext {
   /** Request target as received (path and query). */
   readonly target: string;
   readonly startedAt: number;
+  /**
+   * The client: the direct peer, or behind `gateway.trustedProxies` the address X-Forwarded-For
+   * names (client-address.ts). What access records, security events, limits, filters and bans use.
+   */
   readonly clientIp: string;
+  /** The direct TCP peer (a proxy, when there is one), as appended to X-Forwarded-For and Forwarded upstream. */
+  readonly peerIp: string;
   /** True when the client connected over TLS (sets the forwarded proto). */
   readonly tls: boolean;
   /** Set by the authenticate stage for an API key caller. */

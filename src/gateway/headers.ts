@@ -60,11 +60,11 @@ export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstre
     'host', upstreamHost,
     'x-request-id', ctx.requestId,
     'traceparent', traceparent ?? ctx.span?.traceparent ?? upstreamTraceparent(headers.traceparent),
-    'x-forwarded-for', priorFor ? `${priorFor}, ${ctx.clientIp}` : ctx.clientIp,
+    'x-forwarded-for', priorFor ? `${priorFor}, ${ctx.peerIp}` : ctx.peerIp,
     'x-forwarded-proto', forwardedProto,
   );
   if (forwardedHost !== undefined) out.push('x-forwarded-host', forwardedHost);
-  let element = `for=${forwardedNode(ctx.clientIp)};proto=${proto}`;
+  let element = `for=${forwardedNode(ctx.peerIp)};proto=${proto}`;
   if (host !== undefined && /^[A-Za-z0-9.:[\]-]+$/.test(host)) element += `;host="${host}"`;
   out.push('forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element);
   if (ctx.caller) pushIdentity(out, ctx.caller, route.identityHeaders);

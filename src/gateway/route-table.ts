@@ -1,6 +1,7 @@
-import { BlockList, isIPv4 } from 'node:net';
-import { parseCidr } from '../config/gateway-schema.js';
+import type { BlockList } from 'node:net';
 import type { RouteConfig, VigilConfig } from '../config/schema.js';
+import { cidrList, inList, plainAddress } from '../protection/ip-filter.js';
+import { clientAddress } from './client-address.js';
 import type { Stage } from './context.js';
 import type { CompiledRoute } from './router.js';
 import { Router } from './router.js';
@@ -48,7 +49,7 @@ export class RouteTable {
         return [route.name, { route, stages: compile(route), upstreams: reuse ? prior.upstreams : new RouteUpstreams(route.config, metrics) }];
       }),
     );
-    this.trustedProxies = trustedProxyList(gateway.trustedProxies);
+    this.trustedProxies = cidrList(gateway.trustedProxies);
   }
 
   get size(): number {
@@ -78,11 +79,14 @@ export class RouteTable {
     if (this.active === 0) this.idle?.();
   }
 
-  isTrustedProxy(ip: string): boolean {
-    if (!this.trustedProxies || ip === '') return false;
-    // A dual-stack listener reports IPv4 peers as IPv4-mapped IPv6 (::ffff:10.0.0.1).
-    const v4 = ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-    return this.trustedProxies.check(v4, isIPv4(v4) ? 'ipv4' : 'ipv6');
+  /** True when the direct peer is one of `gateway.trustedProxies` (its forwarding headers are kept and appended to). */
+  isTrustedProxy(peer: string): boolean {
+    return this.trustedProxies !== undefined && inList(this.trustedProxies, plainAddress(peer));
+  }
+
+  /** The request's client address behind the trusted proxies (client-address.ts). */
+  clientAddress(peer: string, forwardedFor: string | string[] | undefined): string {
+    return clientAddress(peer, this.trustedProxies, forwardedFor);
   }
 
   /**
@@ -99,15 +103,4 @@ export class RouteTable {
     if (next && this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     await Promise.all(dropped.map((e) => e.upstreams.close()));
   }
-}
-
-/** The trusted proxy CIDRs as one BlockList (fast membership checks), or undefined when none. */
-function trustedProxyList(cidrs: readonly string[]): BlockList | undefined {
-  if (cidrs.length === 0) return undefined;
-  const list = new BlockList();
-  for (const value of cidrs) {
-    const parsed = parseCidr(value);
-    if (parsed) list.addSubnet(parsed.address, parsed.prefix, parsed.family);
-  }
-  return list;
 }

@@ -66,6 +66,7 @@ interface RequestState {
   readonly requestId: string;
   readonly target: string;
   readonly clientIp: string;
+  readonly peerIp: string;
   readonly startedAt: number;
   route: CompiledRoute | undefined;
   /** The table the route came from, released when the request ends. */
@@ -243,18 +244,20 @@ export class GatewayServer implements Component {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, upgrade?: UpgradeRequest): Promise<void> {
     // Read now: the socket is gone by the time a closed response is recorded.
-    const clientIp = req.socket.remoteAddress ?? '';
+    const peerIp = req.socket.remoteAddress ?? '';
+    const clientIp = this.table.clientAddress(peerIp, req.headers['x-forwarded-for']);
     const state: RequestState = {
       requestId,
       target: req.url ?? '/',
       clientIp,
+      peerIp,
       startedAt: performance.now(),
       route: undefined,
       table: undefined,
       ctx: undefined,
       errorCode: null,
       upgraded: false,
-      span: this.deps.tracing?.request(req, requestId, clientIp, this.tls),
+      span: this.deps.tracing?.request(req, requestId, clientIp, peerIp, this.tls),
     };
     this.inFlight++;
     this.activeResponses.set(req.socket, res);
@@ -278,11 +281,11 @@ export class GatewayServer implements Component {
       if (entry) state.table = table;
       if (!entry) throw noRoute(table, pathname, req, res);
       const { route, stages, upstreams } = entry;
-      const trustedPeer = table.isTrustedProxy(state.clientIp);
+      const trustedPeer = table.isTrustedProxy(state.peerIp);
       state.route = route;
       state.span?.route(route.name);
       this.upstreamMetrics.inFlightDelta(route.name, 1);
-      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, tls: this.tls, key: null, caller: null, span: state.span, upstream: null, connectMs: -1, ttfbMs: -1, upstreamMs: -1 };
+      const ctx: GatewayContext = { req, res, requestId, route, target, startedAt: state.startedAt, clientIp: state.clientIp, peerIp: state.peerIp, tls: this.tls, key: null, caller: null, span: state.span, upstream: null, connectMs: -1, ttfbMs: -1, upstreamMs: -1 };
       state.ctx = ctx;
       for (const stage of stages) {
         const pending = stage(ctx);

@@ -1,8 +1,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { parseCidr } from '../config/gateway-schema.js';
-import type { GatewayContext } from '../gateway/context.js';
 
-/** Addresses as the protection stages see them: the real client behind trusted proxies, IPv6 grouped by network. */
+/** Addresses as the protection stages see them: plain IPv4 for mapped peers, IPv6 grouped by network. */
 
 /** `::ffff:10.0.0.1` (a dual-stack listener's IPv4 peer) as `10.0.0.1`; anything else unchanged. */
 export function plainAddress(ip: string): string {
@@ -87,54 +86,6 @@ function compressIpv6(words: readonly number[]): string {
   const hex = words.map((w) => w.toString(16));
   if (bestStart === -1) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
-}
-
-/** One address from an X-Forwarded-For element: `1.2.3.4`, `1.2.3.4:5678`, `[2001:db8::1]:443` or a bare IPv6. */
-function forwardedAddress(element: string): string | undefined {
-  let text = element.trim();
-  if (text.startsWith('[')) {
-    const end = text.indexOf(']');
-    text = end === -1 ? '' : text.slice(1, end);
-  } else if (text.indexOf(':') !== -1 && text.indexOf(':') === text.lastIndexOf(':')) {
-    text = text.slice(0, text.indexOf(':'));
-  }
-  const plain = plainAddress(text);
-  return familyOf(plain) ? plain : undefined;
-}
-
-/**
- * The client address of a request. The direct peer, unless it is one of `gateway.trustedProxies`:
- * then X-Forwarded-For is read from the right, skipping trusted proxies, and the first address that
- * is not one is the client. A header from an untrusted peer is ignored entirely (it is the client's
- * own claim), and a malformed element stops the walk at the last trusted hop.
- */
-export class ClientAddress {
-  private readonly cache = new WeakMap<GatewayContext, string>();
-
-  constructor(private readonly trusted: BlockList | undefined) {}
-
-  of(ctx: GatewayContext): string {
-    const known = this.cache.get(ctx);
-    if (known !== undefined) return known;
-    const ip = this.resolve(ctx);
-    this.cache.set(ctx, ip);
-    return ip;
-  }
-
-  private resolve(ctx: GatewayContext): string {
-    let ip = plainAddress(ctx.clientIp);
-    if (!this.trusted || !inList(this.trusted, ip)) return ip;
-    const header = ctx.req.headers['x-forwarded-for'];
-    if (header === undefined) return ip;
-    const elements = (Array.isArray(header) ? header.join(',') : header).split(',');
-    for (let i = elements.length - 1; i >= 0; i--) {
-      const hop = forwardedAddress(elements[i] ?? '');
-      if (hop === undefined) return ip;
-      ip = hop;
-      if (!inList(this.trusted, hop)) return hop;
-    }
-    return ip;
-  }
 }
 
 /** Compiled allow and deny lists; deny wins, and a non-empty allow list refuses everyone else. */

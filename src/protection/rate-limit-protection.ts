@@ -8,7 +8,7 @@ import type { CompiledRoute } from '../gateway/router.js';
 import type { SecurityEventRecorder } from '../identity/security-events.js';
 import type { SecuritySeverity } from '../store/records.js';
 import type { Logger } from '../telemetry/logger.js';
-import { addressGroup, cidrList, ClientAddress, IpFilter } from './ip-filter.js';
+import { addressGroup, IpFilter } from './ip-filter.js';
 import type { ConcurrencySpec, Decision, LimitSpec } from './rate-limit.js';
 import { MemoryLimiterStore } from './rate-limit.js';
 import type { LimitRedis } from './rate-limit-redis.js';
@@ -48,7 +48,6 @@ type By = LimitConfig['by'];
 
 /** Parts derived from the whole config, shared by all its routes. */
 interface Shared {
-  readonly client: ClientAddress;
   readonly filter: IpFilter;
   readonly ipv6Prefix: number;
   readonly headers: boolean;
@@ -141,7 +140,7 @@ export class TrafficProtection {
     const early = rateLimits.limits.filter((l) => l.by === 'ip' || l.by === 'route');
     const late = rateLimits.limits.filter((l) => l.by !== 'ip' && l.by !== 'route');
     if (early.length > 0) preAuth.push(this.limitStage(route.name, rateLimits, early, shared));
-    if (this.bans) postAuth.push(this.identityBanStage(route.name, shared));
+    if (this.bans) postAuth.push(this.identityBanStage(route.name));
     if (late.length > 0) postAuth.push(this.limitStage(route.name, rateLimits, late, shared));
     if (rateLimits.concurrency.length > 0) postAuth.push(this.concurrencyStage(route.name, rateLimits, shared));
     return { entry, preAuth, postAuth };
@@ -151,7 +150,6 @@ export class TrafficProtection {
     let shared = this.shared.get(config);
     if (!shared) {
       shared = {
-        client: new ClientAddress(cidrList(config.gateway.trustedProxies)),
         filter: new IpFilter(config.protection.ipFilter),
         ipv6Prefix: config.protection.ipv6Prefix,
         headers: config.protection.rateLimitHeaders,
@@ -178,7 +176,7 @@ export class TrafficProtection {
   private entryStage(route: string, shared: Shared, routeFilter: IpFilter): Stage {
     const bans = this.bans;
     return (ctx) => {
-      const ip = shared.client.of(ctx);
+      const ip = ctx.clientIp;
       const refusal = shared.filter.refusal(ip) ?? routeFilter.refusal(ip);
       if (refusal) {
         this.event(ctx, route, 'ipfilter.denied', 'medium', { list: refusal === 'deny' ? 'deny' : 'not-allowed' }, ip);
@@ -189,13 +187,13 @@ export class TrafficProtection {
     };
   }
 
-  private identityBanStage(route: string, shared: Shared): Stage {
+  private identityBanStage(route: string): Stage {
     const bans = this.bans as BanCheck;
     return (ctx) => {
       const identity = identityOf(ctx);
       const subject = ctx.caller?.subject;
       const ban = (identity === null ? undefined : bans.bannedIdentity(identity)) ?? (subject ? bans.bannedIdentity(subject) : undefined);
-      if (ban) this.refuseBanned(ctx, route, ban, shared.client.of(ctx));
+      if (ban) this.refuseBanned(ctx, route, ban, ctx.clientIp);
     };
   }
 
@@ -207,7 +205,7 @@ export class TrafficProtection {
   }
 
   private keyOf(by: By, header: string | undefined, shared: Shared): (ctx: GatewayContext) => string {
-    const address = (ctx: GatewayContext) => `ip:${addressGroup(shared.client.of(ctx), shared.ipv6Prefix)}`;
+    const address = (ctx: GatewayContext) => `ip:${addressGroup(ctx.clientIp, shared.ipv6Prefix)}`;
     switch (by) {
       case 'ip':
         return address;
@@ -242,7 +240,7 @@ export class TrafficProtection {
       const spec = specs[decision.refusedBy] as LimitSpec;
       const state = decision.states[decision.refusedBy];
       ctx.res.setHeader('retry-after', String(Math.max(1, Math.ceil((state?.retryAfterMs ?? 0) / 1000))));
-      this.event(ctx, route, 'ratelimit.exceeded', 'medium', { limit: spec.name, by: limits[decision.refusedBy]?.by }, shared.client.of(ctx));
+      this.event(ctx, route, 'ratelimit.exceeded', 'medium', { limit: spec.name, by: limits[decision.refusedBy]?.by }, ctx.clientIp);
       throw new VigilError('VGL_RATE_LIMITED', `rate limit '${spec.name}' exceeded (${spec.limit} per ${spec.windowMs}ms)`);
     };
     return (ctx) => {
@@ -263,7 +261,7 @@ export class TrafficProtection {
     const refuse = (ctx: GatewayContext, index: number): never => {
       const spec = specs[index] as ConcurrencySpec;
       ctx.res.setHeader('retry-after', '1');
-      this.event(ctx, route, 'ratelimit.concurrency_exceeded', 'medium', { limit: spec.name, by: limits[index]?.by, max: spec.max }, shared.client.of(ctx));
+      this.event(ctx, route, 'ratelimit.concurrency_exceeded', 'medium', { limit: spec.name, by: limits[index]?.by, max: spec.max }, ctx.clientIp);
       throw new VigilError('VGL_CONCURRENCY_LIMITED', `concurrency limit '${spec.name}' reached (${spec.max} in flight)`);
     };
     return async (ctx) => {

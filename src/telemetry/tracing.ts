@@ -82,8 +82,12 @@ export class Tracing implements Component {
     if (failure !== undefined) this.logger.warn({ code: 'VGL_TRACING_EXPORT_FAILED', error: failure }, 'trace export failed');
   }
 
-  /** The server span of one gateway request, a child of the caller's `traceparent` when it sent a valid one. */
-  request(req: IncomingMessage, requestId: string, clientIp: string, tls: boolean): RequestSpan {
+  /**
+   * The server span of one gateway request, a child of the caller's `traceparent` when it sent a
+   * valid one. `client.address` is the client behind trusted proxies, `network.peer.address` the
+   * direct peer (HTTP semantic conventions).
+   */
+  request(req: IncomingMessage, requestId: string, clientIp: string, peerIp: string, tls: boolean): RequestSpan {
     const target = req.url ?? '/';
     const query = target.indexOf('?');
     const method = req.method ?? 'GET';
@@ -101,6 +105,7 @@ export class Tracing implements Component {
           'url.scheme': tls ? 'https' : 'http',
           ...(host ? { 'server.address': host.address, ...(host.port ? { 'server.port': host.port } : {}) } : {}),
           'client.address': clientIp,
+          'network.peer.address': peerIp,
           'network.protocol.version': req.httpVersion,
           ...(req.headers['user-agent'] ? { 'user_agent.original': this.scrub(req.headers['user-agent']) } : {}),
           'vigil.request_id': requestId,
