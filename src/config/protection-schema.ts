@@ -52,8 +52,8 @@ const concurrencyLimit = z.strictObject({
   header: keyHeader,
   max: z.number().int().min(1).max(1_000_000).describe('Requests in flight at once per key; further ones get 429 until one ends (response finished or client gone).'),
   lease: duration
-    .prefault('15m')
-    .describe('Redis store only: a slot held by an instance that died is freed after this; set it above the longest request (streams included).'),
+    .prefault('30s')
+    .describe('Redis store only: a slot held by an instance that died is freed after at most this long. Running requests keep their slots however long they take (their instance renews the lease every third of it).'),
 });
 
 export const routeRateLimits = z

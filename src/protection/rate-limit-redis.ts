@@ -75,20 +75,43 @@ end
 return out
 `;
 
-/** KEYS[1]: the leases of one concurrency key. ARGV: max, lease µs, member. 1 when a slot was taken. */
+/**
+ * KEYS[1]: the leases of one concurrency key, a sorted set of members scored by their expiry (µs).
+ * ARGV: max, lease µs, member. Expired leases (of instances that died) are dropped first.
+ * 1 when a slot was taken. The key lives as long as its longest lease.
+ */
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], string.format('%.0f', now + tonumber(ARGV[2])), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]) / 1000) + 1)
+local ttl = math.ceil(tonumber(ARGV[2]) / 1000) + 1
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 `;
+
+/**
+ * KEYS[1], ARGV: lease µs, member. Pushes a held lease's expiry to now + lease; 0 when the lease is
+ * gone (expired and taken over, or Redis lost it), which is never re-added: that could exceed max.
+ */
+const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if not redis.call('ZSCORE', KEYS[1], ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', now + tonumber(ARGV[1])), ARGV[2])
+local ttl = math.ceil(tonumber(ARGV[1]) / 1000) + 1
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return 1
+`;
+
+/** A held lease is renewed this many times per lease time, so two lost renewals in a row still keep it. */
+const RENEWALS_PER_LEASE = 3;
 
 interface LimitCommands {
   vglConsume(numberOfKeys: number, ...args: (string | number)[]): Promise<number[]>;
   vglAcquire(key: string, max: number, leaseUs: number, member: string): Promise<number>;
+  vglRenew(key: string, leaseUs: number, member: string): Promise<number>;
 }
 
 export type LimitRedis = Redis & LimitCommands;
@@ -97,6 +120,7 @@ export type LimitRedis = Redis & LimitCommands;
 export function defineLimitCommands(redis: Redis): LimitRedis {
   redis.defineCommand('vglConsume', { lua: CONSUME });
   redis.defineCommand('vglAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+  redis.defineCommand('vglRenew', { numberOfKeys: 1, lua: RENEW });
   return redis as LimitRedis;
 }
 
@@ -136,15 +160,30 @@ export class RedisLimiterStore implements LimiterStore {
     return { allowed, states, refusedBy: allowed ? -1 : (reply[1] as number) - 1 };
   }
 
+  /**
+   * Takes a lease; while the request runs, this instance renews it every lease/3, so a request may
+   * outlive the lease time (LLM streams) and still hold its slot, and the lease of an instance that
+   * died (no renewals, no release) is free again at most one lease time later.
+   */
   async acquire(spec: ConcurrencySpec, key: string): Promise<(() => void) | undefined> {
     const redisKey = `${this.prefix}cc:${spec.id}:${key}`;
     const member = `${this.instance}.${(this.sequence++).toString(36)}`;
-    const taken = await this.redis.vglAcquire(redisKey, spec.max, spec.leaseMs * 1000, member);
+    const leaseUs = spec.leaseMs * 1000;
+    const taken = await this.redis.vglAcquire(redisKey, spec.max, leaseUs, member);
     if (taken !== 1) return undefined;
+    const renewal = setInterval(() => {
+      // A failed renewal (Redis briefly away) is retried at the next tick; a lost lease stays lost.
+      this.redis.vglRenew(redisKey, leaseUs, member).then(
+        (kept) => kept === 1 || clearInterval(renewal),
+        () => undefined,
+      );
+    }, Math.max(100, Math.floor(spec.leaseMs / RENEWALS_PER_LEASE)));
+    renewal.unref();
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      clearInterval(renewal);
       // A lost release is not lost capacity for long: the lease expires on its own.
       this.redis.zrem(redisKey, member).catch(() => undefined);
     };

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { freePort, tempDir } from '../support/helpers.js';
-import { count, eventsOf, get, okUpstream, startProtectedApp } from './limits-support.js';
+import { count, eventsOf, get, okUpstream, startChild, startProtectedApp } from './limits-support.js';
 
-const CHILD = new URL('./limits-child.ts', import.meta.url).pathname;
 /** Our own key prefix on the shared Redis, removed at the end. */
 const PREFIX = `vgltest:${randomBytes(4).toString('hex')}:`;
 const shared = new Redis('redis://127.0.0.1:6379', { lazyConnect: true });
@@ -20,25 +18,6 @@ after(async () => {
 
 function redisRoute(upstream: string, rateLimits: Record<string, unknown>) {
   return { name: 'api', prefix: '/api/', upstream, auth: 'none', rateLimits: { store: 'redis', ...rateLimits } };
-}
-
-async function startChild(config: Record<string, unknown>): Promise<{ url: string; child: ChildProcess }> {
-  // Without the test runner's context variable, the child is a plain program, not a test file.
-  const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'], env });
-  after(() => {
-    child.kill('SIGKILL');
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
-    });
-    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
-  });
-  return { url, child };
 }
 
 /** Fires `total` requests, `parallel` at a time, round-robin over the URLs; returns the statuses. */

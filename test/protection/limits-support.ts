@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { after } from 'node:test';
 import { request } from 'undici';
 import { App } from '../../src/app.js';
@@ -58,4 +60,26 @@ export const count = (list: readonly number[], status: number): number => list.f
 export async function eventsOf(app: App, type: string): Promise<SecurityEvent[]> {
   await new Promise((resolve) => setTimeout(resolve, 50));
   return app.store.securityEvents.recent(1000, type);
+}
+
+const CHILD = new URL('./limits-child.ts', import.meta.url).pathname;
+
+/** One gateway instance in its own process (killed after the file, or earlier by the test), for cluster tests. */
+export async function startChild(config: Record<string, unknown>): Promise<{ url: string; child: ChildProcess }> {
+  // Without the test runner's context variable, the child is a plain program, not a test file.
+  const { NODE_TEST_CONTEXT: _context, ...env } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  after(() => {
+    child.kill('SIGKILL');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+  return { url, child };
 }
