@@ -4,7 +4,7 @@ import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { cliWorkspace } from '../support/cli.js';
 
 describe('vigil alerts', () => {
-  // Five CLI runs: each starts tsx, so this file is slow on a loaded machine. Bad input is covered by the API test.
+  // Five CLI runs; bad input is covered by the API test.
   it('silence add | list | expire, ack and history work on the data directory', async () => {
     const { dataDir, vigil } = cliWorkspace();
     const added = vigil(['alerts', 'silence', 'add', '--matcher', 'check="db"', '--matcher', 'severity!="critical"', '--duration', '2h', '--author', 'alice', '--comment', 'db migration', '--json']);

@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { runVigil, vigilArgs } from '../support/cli.js';
 import { startServer, tempDir, freePort } from '../support/helpers.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const ARGS = ['--import', 'tsx', MAIN];
-
-function vigil(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [...ARGS, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
+const vigil = (args: string[], env: NodeJS.ProcessEnv = {}) => runVigil(args, { env });
 
 function writeConfig(dir: string, body: string): string {
   const file = join(dir, 'vigil.yaml');
@@ -25,7 +19,7 @@ function writeConfig(dir: string, body: string): string {
 
 /** Starts `vigil start` and resolves once it logs that it started. */
 async function startVigil(config: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [...ARGS, 'start', '--config', config], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, vigilArgs('start', '--config', config), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

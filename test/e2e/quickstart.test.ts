@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { runVigil, vigilArgs } from '../support/cli.js';
 import { tempDir } from '../support/helpers.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CONFIG = join(ROOT, 'examples/quickstart.yaml');
-const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')];
 
 /**
  * examples/quickstart.yaml exactly as shipped, on its fixed ports: gateway 8080, console 9090, agent
@@ -39,11 +39,11 @@ it('the quick-start example behaves as documented', { timeout: 60_000 }, async (
     webhook.close();
   });
 
-  const created = spawnSync(process.execPath, [...CLI, 'keys', 'create', '--config', CONFIG, '--name', 'demo'], { env, encoding: 'utf8' });
+  const created = runVigil(['keys', 'create', '--config', CONFIG, '--name', 'demo'], { env });
   assert.equal(created.status, 0, created.stderr);
   const key = created.stdout.trim();
 
-  const vigil = spawn(process.execPath, [...CLI, 'start', '--config', CONFIG], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const vigil = spawn(process.execPath, vigilArgs('start', '--config', CONFIG), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   vigil.stdout.on('data', (d: Buffer) => (out += d.toString()));
   vigil.stderr.on('data', (d: Buffer) => (out += d.toString()));

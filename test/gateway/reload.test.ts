@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { parseConfig } from '../../src/config/load.js';
+import { runVigil, vigilArgs } from '../support/cli.js';
 import { startApp, startServer, tempDir } from '../support/helpers.js';
 
 async function named(name: string) {
@@ -73,8 +74,7 @@ describe('gateway hot reload', () => {
     const yaml = (upstream: string): string =>
       `gateway:\n  listen: { port: ${gatewayPort} }\n  routes:\n    - { name: r, prefix: /r/, upstream: "${upstream}", auth: none }\nconsole:\n  listen: { port: 0 }\nstore:\n  dataDir: ${join(dir, 'data')}\nlog:\n  format: json\n`;
     writeFileSync(config, yaml(a.url));
-    const root = new URL('../..', import.meta.url).pathname;
-    const vigil = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const vigil = spawn(process.execPath, vigilArgs('start', '--config', config), { stdio: ['ignore', 'pipe', 'pipe'] });
     after(() => void (vigil.exitCode === null && vigil.kill('SIGKILL')));
     let out = '';
     vigil.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -89,10 +89,9 @@ describe('gateway hot reload', () => {
     const url = `http://127.0.0.1:${gatewayPort}/r/x`;
     assert.equal(await (await request(url)).body.text(), 'a');
 
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], { encoding: 'utf8', timeout: 30_000 });
     let mark = out.length;
     writeFileSync(config, yaml(b.url));
-    const reload = cli('reload', '--config', config);
+    const reload = runVigil(['reload', '--config', config]);
     assert.equal(reload.status, 0, reload.stderr);
     assert.match(reload.stdout, new RegExp(`SIGHUP to pid ${vigil.pid}`));
     await waitFor('gateway routes reloaded', mark);
@@ -111,10 +110,10 @@ describe('gateway hot reload', () => {
     assert.equal(code, 0, out);
     assert.ok(!existsSync(join(dir, 'data', 'vigil.pid')), 'the pid file is removed on exit');
     writeFileSync(config, yaml(a.url));
-    const notRunning = cli('reload', '--config', config);
+    const notRunning = runVigil(['reload', '--config', config]);
     assert.equal(notRunning.status, 1);
     assert.match(notRunning.stderr, /error VGL_RELOAD_NOT_RUNNING: no running Vigil found/);
     writeFileSync(join(dir, 'data', 'vigil.pid'), '999999999\n');
-    assert.match(cli('reload', '--config', config).stderr, /VGL_RELOAD_NOT_RUNNING: .*stale pid file/);
+    assert.match(runVigil(['reload', '--config', config]).stderr, /VGL_RELOAD_NOT_RUNNING: .*stale pid file/);
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
+import { runVigil } from '../support/cli.js';
 import { startServer, tempDir } from '../support/helpers.js';
 import { addUser, errorCode, sessionCookie, startIdentityApp } from './support.js';
 
@@ -103,8 +103,7 @@ describe('API key rotation', () => {
 });
 
 describe('vigil keys (CLI)', () => {
-  const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-  const vigil = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const vigil = runVigil;
 
   it('writes --out files 0400 without overwriting, rotates with a grace period and lists owner and status', () => {
     const dir = tempDir();

@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runVigil } from '../support/cli.js';
 import { tempDir } from '../support/helpers.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-function vigil(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', input, env: { ...process.env }, timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const vigil = (args: string[], input?: string) => runVigil(args, { input });
 
 describe('vigil users', () => {
   it('adds, lists, changes, resets, unlocks and disables users, with coded errors for bad input', () => {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runVigil } from '../support/cli.js';
 import { tempDir } from '../support/helpers.js';
-
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
 describe('vigil config check (monitor checks)', () => {
   it('lists every bad check with its YAML path and line', () => {
@@ -29,7 +27,7 @@ describe('vigil config check (monitor checks)', () => {
         '',
       ].join('\n'),
     );
-    const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'config', 'check', '--config', file], { encoding: 'utf8', timeout: 30_000 });
+    const result = runVigil(['config', 'check', '--config', file]);
     const output = result.stdout + result.stderr;
     assert.equal(result.status, 1, output);
     assert.match(output, /monitor\.checks\[0\]\.type \(line 4\): unknown check type/);

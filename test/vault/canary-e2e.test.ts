@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { runVigil, vigilArgs } from '../support/cli.js';
 import { startServer, tempDir } from '../support/helpers.js';
 import { openTestVault, who } from './support.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const CANARY = 'canary-e2e-4d9c-Vault-Value-NEVER-LOGGED';
 
 /**
@@ -40,7 +40,7 @@ it('a vault secret used by the running server never appears in its output', { ti
       `  receivers: [{ name: hook, type: webhook, url: "${receiver.url}/hook?token=\${secret:HOOK_TOKEN}", headers: { x-token: "\${secret:HOOK_TOKEN}" } }]`,
     ].join('\n'),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, vigilArgs('start', '--config', config), { stdio: ['ignore', 'pipe', 'pipe'] });
   after(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -59,7 +59,7 @@ it('a vault secret used by the running server never appears in its output', { ti
   assert.match(output, /vigil started/);
   assert.ok(!output.includes(CANARY), output);
 
-  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, '--config', config], { encoding: 'utf8' });
+  const cli = (args: string[]) => runVigil([...args, '--config', config]);
   const exported = cli(['audit', 'export']);
   assert.equal(exported.status, 0, exported.stderr);
   assert.match(exported.stdout, /"action":"secrets.reveal","target":"HOOK_TOKEN"/);

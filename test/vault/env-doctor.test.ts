@@ -7,9 +7,9 @@ import type { ConfigError} from '../../src/config/load.js';
 import { parseConfig } from '../../src/config/load.js';
 import { runDoctor } from '../../src/vault/doctor.js';
 import { checkEnv, parseTemplate } from '../../src/vault/env-check.js';
+import { runVigil } from '../support/cli.js';
 import { tempDir } from '../support/helpers.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const REAL_KEY = 'sk-live-9f8a7b6c5d4e3f2a1b0c';
 
 const TEMPLATE = [
@@ -53,11 +53,11 @@ describe('vigil env check', () => {
     writeFileSync(template, TEMPLATE);
     const envFile = join(dir, 'prod.env');
     writeFileSync(envFile, `OPENAI_API_KEY=${REAL_KEY}\nWEBHOOK_URL=https://h.example.com\nWORKERS=2\nRETRY_TIMEOUT=1s\nDB_PASSWORD=changeme\n`);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'env', 'check', '--template', template, '--env-file', envFile], { encoding: 'utf8' });
+    const r = runVigil(['env', 'check', '--template', template, '--env-file', envFile]);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /DB_PASSWORD \(template line 7\) holds a placeholder/);
     assert.ok(!r.stderr.includes('changeme') && !r.stderr.includes(REAL_KEY));
-    const missing = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'env', 'check', '--template', join(dir, 'absent')], { encoding: 'utf8' });
+    const missing = runVigil(['env', 'check', '--template', join(dir, 'absent')]);
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /VGL_FILE_INVALID: cannot read template .*absent: ENOENT/);
   });
@@ -111,10 +111,7 @@ describe('vigil doctor', () => {
     chmodSync(config, 0o600);
     writeFileSync(join(project, '.gitignore'), '.env*\n!.env.example\n');
     git('rm', '-q', '--cached', 'svc/.env.production');
-    const clean = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'doctor', '--config', config, '--project', project], {
-      encoding: 'utf8',
-      env: { ...process.env, VIGIL_DATA_DIR: dataDir },
-    });
+    const clean = runVigil(['doctor', '--config', config, '--project', project], { env: { VIGIL_DATA_DIR: dataDir } });
     assert.equal(clean.status, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, /no problems found/);
   });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { runVigil, vigilArgs } from '../support/cli.js';
 import { tempDir } from '../support/helpers.js';
 import { openTestVault, who } from './support.js';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const COUNT = 120;
 
 function keyIds(dataDir: string): Map<string, number> {
@@ -33,7 +33,7 @@ describe('vigil secrets rotate-master', () => {
     const oldKey = readFileSync(join(dataDir, 'master.key'), 'utf8');
     const oldId = live.vault.keyring.current?.id as string;
 
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'secrets', 'rotate-master', '--config', config, '--batch-size', '2', '--pause', '40ms'], {
+    const child = spawn(process.execPath, vigilArgs('secrets', 'rotate-master', '--config', config, '--batch-size', '2', '--pause', '40ms'), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -58,7 +58,7 @@ describe('vigil secrets rotate-master', () => {
     await live.secrets.set('DURING', Buffer.from('written mid-rotation'), who);
     assert.notEqual((await live.store.secrets.get('DURING'))?.masterKeyId, oldId);
 
-    const resumed = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'secrets', 'rotate-master', '--config', config], { encoding: 'utf8', timeout: 60_000 });
+    const resumed = runVigil(['secrets', 'rotate-master', '--config', config]);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /master key is now [0-9a-f]{16}/);
     assert.equal(existsSync(join(dataDir, 'master.key.next')), false);
@@ -87,8 +87,7 @@ describe('vigil secrets rotate-master', () => {
     const newKey = 'b'.repeat(64);
     const v = await openTestVault({ dataDir, env: { VIGIL_MASTER_KEY: oldKey } });
     await v.secrets.set('E', Buffer.from('env-value'), who);
-    const run = (env: NodeJS.ProcessEnv) =>
-      spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'secrets', 'rotate-master', '--config', config], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+    const run = (env: NodeJS.ProcessEnv) => runVigil(['secrets', 'rotate-master', '--config', config], { env });
     const refused = run({ VIGIL_MASTER_KEY: oldKey });
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /VGL_VAULT_MASTER_KEY_INVALID.*VIGIL_MASTER_KEY_NEXT/);
