@@ -64,7 +64,9 @@ export class Identity {
     }, 3_600_000).unref();
   }
 
-  stop(): void {
+  /** Stops the rotation check and stores the security events a coalescing window still holds back. */
+  async stop(): Promise<void> {
     clearInterval(this.rotationTimer);
+    await this.events.flush();
   }
 }

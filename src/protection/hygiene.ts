@@ -19,12 +19,12 @@ export type JsonLimits = HygieneConfig['json'];
 
 /**
  * Records the security event for a request a protection stage refuses: one typed record with the
- * route, the client, the key if known, the request ID and the stage's facts. Not awaited: the
- * recorder never throws, and the rejection must not wait for the store.
+ * route, the client, the key if known, the request ID and the stage's facts. A flood of one type
+ * from one address on one route is coalesced by the recorder (about one stored event a second).
  */
 export function recordRejection(deps: ProtectionDeps, ctx: GatewayContext, error: VigilError, type: string, severity: SecuritySeverity, details: Record<string, unknown>): void {
   const { caller } = ctx;
-  void deps.securityEvents.record({
+  deps.securityEvents.reject(`${type}|${ctx.clientIp}|${ctx.route.name}|${error.code}`, {
     at: deps.clock.now(),
     type,
     severity,

@@ -159,8 +159,13 @@ export class TrafficProtection {
     return shared;
   }
 
-  private event(ctx: GatewayContext, route: string, type: string, severity: SecuritySeverity, details: Record<string, unknown>, sourceIp: string | null): void {
-    void this.deps.securityEvents.record({
+  /**
+   * The security event of a refused request; `distinct` tells rejections of one type apart (the
+   * limit's name). Coalesced by the recorder: a flood is stored about once a second per address,
+   * route and kind, while ban scenarios and the metric still count every one.
+   */
+  private event(ctx: GatewayContext, route: string, type: string, severity: SecuritySeverity, details: Record<string, unknown>, sourceIp: string | null, distinct = ''): void {
+    this.deps.securityEvents.reject(`${type}|${sourceIp ?? ''}|${route}|${distinct}`, {
       at: this.deps.clock.now(),
       type,
       severity,
@@ -200,7 +205,7 @@ export class TrafficProtection {
   private refuseBanned(ctx: GatewayContext, route: string, ban: { target: string; expiresAt: number }, ip: string): never {
     const seconds = Math.max(1, Math.ceil((ban.expiresAt - this.deps.clock.now()) / 1000));
     ctx.res.setHeader('retry-after', String(seconds));
-    this.event(ctx, route, 'ban.rejected', 'low', { target: ban.target }, ip);
+    this.event(ctx, route, 'ban.rejected', 'low', { target: ban.target }, ip, ban.target);
     throw new VigilError('VGL_BANNED', `banned for another ${seconds}s`);
   }
 
@@ -240,7 +245,7 @@ export class TrafficProtection {
       const spec = specs[decision.refusedBy] as LimitSpec;
       const state = decision.states[decision.refusedBy];
       ctx.res.setHeader('retry-after', String(Math.max(1, Math.ceil((state?.retryAfterMs ?? 0) / 1000))));
-      this.event(ctx, route, 'ratelimit.exceeded', 'medium', { limit: spec.name, by: limits[decision.refusedBy]?.by }, ctx.clientIp);
+      this.event(ctx, route, 'ratelimit.exceeded', 'medium', { limit: spec.name, by: limits[decision.refusedBy]?.by }, ctx.clientIp, spec.name);
       throw new VigilError('VGL_RATE_LIMITED', `rate limit '${spec.name}' exceeded (${spec.limit} per ${spec.windowMs}ms)`);
     };
     return (ctx) => {
@@ -261,7 +266,7 @@ export class TrafficProtection {
     const refuse = (ctx: GatewayContext, index: number): never => {
       const spec = specs[index] as ConcurrencySpec;
       ctx.res.setHeader('retry-after', '1');
-      this.event(ctx, route, 'ratelimit.concurrency_exceeded', 'medium', { limit: spec.name, by: limits[index]?.by, max: spec.max }, ctx.clientIp);
+      this.event(ctx, route, 'ratelimit.concurrency_exceeded', 'medium', { limit: spec.name, by: limits[index]?.by, max: spec.max }, ctx.clientIp, spec.name);
       throw new VigilError('VGL_CONCURRENCY_LIMITED', `concurrency limit '${spec.name}' reached (${spec.max} in flight)`);
     };
     return async (ctx) => {

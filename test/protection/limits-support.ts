@@ -83,3 +83,14 @@ export async function startChild(config: Record<string, unknown>): Promise<{ url
   });
   return { url, child };
 }
+
+/**
+ * Stored events of a type once the recorder's coalescing window is closed, and how many rejections
+ * they stand for: each stored event plus the others it reports as `suppressed`.
+ */
+export async function coalescedEvents(app: App, type: string): Promise<{ events: SecurityEvent[]; total: number }> {
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await app.identity.events.flush();
+  const events = await app.store.securityEvents.recent(1000, type);
+  return { events, total: events.reduce((sum, e) => sum + 1 + Number(e.details.suppressed ?? 0), 0) };
+}

@@ -20,54 +20,22 @@ const KEY_PREFIX = 'vgl_';
 
 const SEVERITY: Partial<Record<string, SecuritySeverity>> = { VGL_AUTH_MISSING: 'low', VGL_AUTH_ISSUER_UNAVAILABLE: 'low', VGL_AUTH_FORBIDDEN: 'medium' };
 
-/** Rejections of one kind from one address on one route are stored at most once per this window. */
-const COALESCE_MS = 1000;
-/** Distinct (address, route, code, reason) kinds tracked before the table is started afresh. */
-const MAX_TRACKED = 10_000;
-
-/**
- * Coalesces a flood of identical rejections so an unauthenticated caller cannot turn every request
- * into a stored event and a log line: the first of a kind in each window is recorded, later ones
- * are counted and reported as `suppressed` on the next one recorded.
- */
-export class RejectionCoalescer {
-  private readonly seen = new Map<string, { at: number; suppressed: number }>();
-
-  /** Undefined to skip this one, else how many were skipped since the last recorded. */
-  admit(kind: string, now: number): number | undefined {
-    const entry = this.seen.get(kind);
-    if (entry && now - entry.at < COALESCE_MS) {
-      entry.suppressed++;
-      return undefined;
-    }
-    if (!entry && this.seen.size >= MAX_TRACKED) this.seen.clear();
-    this.seen.set(kind, { at: now, suppressed: 0 });
-    return entry?.suppressed ?? 0;
-  }
-}
-
-const coalescers = new WeakMap<SecurityEventRecorder, RejectionCoalescer>();
-
 /**
  * Records a gateway auth rejection as a security event (never on the success path) and returns the
- * error to throw. Not awaited: the recorder logs, counts and stores on its own and never throws.
+ * error to throw. A flood of the same rejection (address, route, code, reason) is coalesced by the
+ * recorder, so unauthenticated traffic cannot turn every request into a stored event.
  */
 export function rejectAuth(ctx: GatewayContext, events: SecurityEventRecorder, clock: Clock, error: VigilError): VigilError {
-  let coalescer = coalescers.get(events);
-  if (!coalescer) coalescers.set(events, (coalescer = new RejectionCoalescer()));
-  const at = clock.now();
-  const suppressed = coalescer.admit(`${ctx.clientIp}|${ctx.route.name}|${error.code}|${error.message}`, at);
-  if (suppressed === undefined) return error;
   const caller = ctx.caller;
-  void events.record({
-    at,
+  events.reject(`auth.gateway_rejected|${ctx.clientIp}|${ctx.route.name}|${error.code}|${error.message}`, {
+    at: clock.now(),
     type: 'auth.gateway_rejected',
     severity: SEVERITY[error.code] ?? 'medium',
     sourceIp: ctx.clientIp,
     identity: caller ? (caller.keyId !== null ? `key:${caller.keyId}` : `${caller.issuer ?? 'jwt'}:${caller.subject}`) : null,
     correlationId: ctx.requestId,
     route: ctx.route.name,
-    details: { route: ctx.route.name, auth: ctx.route.config.auth, code: error.code, reason: error.message, ...(suppressed > 0 ? { suppressed } : {}) },
+    details: { route: ctx.route.name, auth: ctx.route.config.auth, code: error.code, reason: error.message },
   });
   return error;
 }

@@ -10,7 +10,6 @@ import type { BodyTransformFactory } from '../body-transform.js';
 import { addBodyTransform } from '../body-transform.js';
 import type { GatewayContext, Stage } from '../context.js';
 import type { CompiledRoute } from '../router.js';
-import { RejectionCoalescer } from './authenticate.js';
 
 type Direction = 'request' | 'response';
 type Action = 'mask' | 'tokenize' | 'block';
@@ -60,7 +59,6 @@ export function piiPolicy(route: CompiledRoute, deps: PiiPolicyDeps): Stage | un
   if (!policy || (!policy.request && !policy.response)) return undefined;
   const needsTokens = policy.request?.action === 'tokenize' || policy.response?.action === 'tokenize';
   const tokens: { tokenizer?: PiiTokenizer } = {};
-  const coalescer = new RejectionCoalescer();
   const factory = (direction: Direction, rule: { action: Action; kinds: PiiKind[] }): BodyTransformFactory => {
     const kinds = new Set(rule.kinds);
     return (ctx, headers) => {
@@ -81,20 +79,16 @@ export function piiPolicy(route: CompiledRoute, deps: PiiPolicyDeps): Stage | un
         kinds,
         found(matches: readonly PiiMatch[]) {
           const found = [...new Set(matches.map((m) => m.kind))].sort();
-          const at = deps.clock.now();
-          // A caller repeating a blocked body is recorded once a second, with a count of the rest.
-          const suppressed = coalescer.admit(`${ctx.clientIp}|${direction}|${found.join()}`, at);
-          if (suppressed !== undefined) {
-            void deps.securityEvents.record({
-              at,
-              type: 'gateway.pii_blocked',
-              severity: 'medium',
-              sourceIp: ctx.clientIp,
-              identity: callerIdentity(ctx),
-              correlationId: ctx.requestId,
-              details: { route: route.name, direction, kinds: found, ...(suppressed > 0 ? { suppressed } : {}) },
-            });
-          }
+          // A caller repeating a blocked body is stored about once a second, with a count of the rest.
+          deps.securityEvents.reject(`gateway.pii_blocked|${ctx.clientIp}|${route.name}|${direction}|${found.join()}`, {
+            at: deps.clock.now(),
+            type: 'gateway.pii_blocked',
+            severity: 'medium',
+            sourceIp: ctx.clientIp,
+            identity: callerIdentity(ctx),
+            correlationId: ctx.requestId,
+            details: { route: route.name, direction, kinds: found },
+          });
           throw new VigilError(CODES[direction].blocked, `${CODES[direction].what} holds PII the route blocks: ${found.join(', ')}`);
         },
       };
