@@ -38,7 +38,7 @@ import type { TrafficProtection } from '../protection/rate-limit-protection.js';
 import { listen } from '../core/listen.js';
 import { applyCorsHeaders, corsPreflight } from '../protection/cors.js';
 import { securityHeaderList } from '../protection/headers.js';
-import { hygieneStage, isPreflight, jsonBodyStage } from '../protection/hygiene.js';
+import { hygieneStage, isPreflight, jsonBodyStage, rejectTarget } from '../protection/hygiene.js';
 
 export interface GatewayDeps {
   config: VigilConfig;
@@ -272,7 +272,7 @@ export class GatewayServer implements Component {
         throw new VigilError('VGL_GATEWAY_URI_TOO_LONG', `the request target is longer than ${this.deps.config.gateway.limits.maxUrlLength} characters`);
       }
       if (target.charCodeAt(0) !== 47 /* '/' */ || hasDotSegment(target)) {
-        throw new VigilError('VGL_GATEWAY_BAD_REQUEST', 'the request target must be an absolute path without dot segments');
+        throw rejectTarget(this.deps, req.method ?? '', target, state.clientIp, requestId);
       }
       const query = target.indexOf('?');
       const table = this.table;

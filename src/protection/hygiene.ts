@@ -36,6 +36,33 @@ export function recordRejection(deps: ProtectionDeps, ctx: GatewayContext, error
   });
 }
 
+/**
+ * Refuses a request target that is not an absolute path (`*`, `http://host/…`) or holds a dot
+ * segment, as dispatch finds it before routing: no route yet, but the same `hygiene.path_rejected`
+ * event as the hygiene stage's path refusals (coalesced), so a scanner's path probing shows and can
+ * feed a ban. Routing's own 404 and 405 are ordinary traffic and record nothing.
+ */
+export function rejectTarget(deps: ProtectionDeps, method: string, target: string, clientIp: string, requestId: string): VigilError {
+  const error = new VigilError('VGL_GATEWAY_BAD_REQUEST', 'the request target must be an absolute path without dot segments');
+  const query = target.indexOf('?');
+  deps.securityEvents.reject(`hygiene.path_rejected|${clientIp}||${error.code}`, {
+    at: deps.clock.now(),
+    type: 'hygiene.path_rejected',
+    severity: 'medium',
+    sourceIp: clientIp,
+    identity: null,
+    correlationId: requestId,
+    route: null,
+    details: {
+      code: error.code,
+      method,
+      reason: target.charCodeAt(0) === 47 ? 'a dot segment' : 'a target that is not an absolute path',
+      path: (query === -1 ? target : target.slice(0, query)).slice(0, 512),
+    },
+  });
+  return error;
+}
+
 function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
   const lower = code | 0x20;

@@ -6,6 +6,7 @@ import type { App } from '../../src/app.js';
 import type { SecurityEvent, StoredSecurityEvent } from '../../src/store/records.js';
 import { startServer } from '../support/helpers.js';
 import { addUser, errorCode, sessionCookie, startIdentityApp } from '../identity/support.js';
+import { coalescedEvents, get, okUpstream, startProtectedApp } from './limits-support.js';
 
 /** One raw request (the path exactly as written); resolves when the gateway closed the connection. */
 function raw(port: number, target: string, requestId: string): Promise<string> {
@@ -97,5 +98,25 @@ describe('security events from the protection stages', () => {
     const forbidden = await get('', developer);
     assert.equal(forbidden.status, 403);
     assert.equal(errorCode(forbidden.body), 'VGL_CONSOLE_FORBIDDEN');
+  });
+  it('records path probing refused before routing (dot segments, non-absolute targets), coalesced, feeding bans; a 404 is no event', async () => {
+    const upstream = await okUpstream();
+    const scenario = { name: 'scanner', events: ['hygiene.*'], capacity: 5, leak: '1m', banFor: '1h' };
+    const { app, gatewayUrl } = await startProtectedApp({ bans: { scenarios: [scenario] }, gateway: { routes: [{ name: 'api', prefix: '/api/', upstream: upstream.url, auth: 'none' }] } });
+    const port = Number(new URL(gatewayUrl).port);
+    assert.equal((await get(`${gatewayUrl}/nowhere`)).status, 404);
+    const probes = ['/api/../etc/passwd', '/api/./x', '/..', 'http://evil.example/x', '*', '/a/%2e%2e/b'];
+    for (const [i, target] of probes.entries()) assert.match(await raw(port, target, `probe-${i}`), /^HTTP\/1\.1 400/, target);
+    const { events, total } = await coalescedEvents(app, 'hygiene.path_rejected');
+    assert.equal(total, probes.length, 'every probe is counted');
+    assert.ok(events.length < probes.length, 'and coalesced in the store');
+    const first = events.find((e) => e.correlationId === 'probe-0');
+    assert.equal(first?.route, null);
+    assert.equal(first?.sourceIp, '127.0.0.1');
+    assert.deepEqual(first?.details, { code: 'VGL_GATEWAY_BAD_REQUEST', method: 'GET', reason: 'a dot segment', path: '/api/../etc/passwd' });
+    assert.equal(events.find((e) => e.details.suppressed !== undefined)?.details.reason, 'a dot segment');
+    assert.equal((await app.store.securityEvents.query({ limit: 100 })).filter((e) => e.details.code === 'VGL_GATEWAY_NO_ROUTE').length, 0, 'a 404 is not a security event');
+    // Six probes overflow a bucket of five: the scanner is banned from the routes too.
+    assert.equal((await get(`${gatewayUrl}/api/x`)).code, 'VGL_BANNED');
   });
 });
