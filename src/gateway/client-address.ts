@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { BlockList } from 'node:net';
 import { familyOf, inList, plainAddress } from '../protection/ip-filter.js';
 
@@ -22,9 +23,11 @@ function forwardedAddress(element: string): string | undefined {
  * entirely (it is the client's own claim), and a malformed element stops the walk at the last
  * trusted hop. Without trusted proxies this is one check and no allocation.
  */
-export function clientAddress(peer: string, trusted: BlockList | undefined, forwardedFor: string | string[] | undefined): string {
+export function clientAddress(peer: string, trusted: BlockList | undefined, headers: IncomingHttpHeaders): string {
   let ip = plainAddress(peer);
-  if (!trusted || forwardedFor === undefined || !inList(trusted, ip)) return ip;
+  if (!trusted || !inList(trusted, ip)) return ip;
+  const forwardedFor = headers['x-forwarded-for'];
+  if (forwardedFor === undefined) return ip;
   const elements = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
   for (let i = elements.length - 1; i >= 0; i--) {
     const hop = forwardedAddress(elements[i] ?? '');

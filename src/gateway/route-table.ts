@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { RouteConfig, VigilConfig } from '../config/schema.js';
 import { cidrList, inList, plainAddress } from '../protection/ip-filter.js';
@@ -85,8 +86,8 @@ export class RouteTable {
   }
 
   /** The request's client address behind the trusted proxies (client-address.ts). */
-  clientAddress(peer: string, forwardedFor: string | string[] | undefined): string {
-    return clientAddress(peer, this.trustedProxies, forwardedFor);
+  clientAddress(peer: string, headers: IncomingHttpHeaders): string {
+    return clientAddress(peer, this.trustedProxies, headers);
   }
 
   /**

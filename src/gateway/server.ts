@@ -245,7 +245,7 @@ export class GatewayServer implements Component {
   private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, upgrade?: UpgradeRequest): Promise<void> {
     // Read now: the socket is gone by the time a closed response is recorded.
     const peerIp = req.socket.remoteAddress ?? '';
-    const clientIp = this.table.clientAddress(peerIp, req.headers['x-forwarded-for']);
+    const clientIp = this.table.clientAddress(peerIp, req.headers);
     const state: RequestState = {
       requestId,
       target: req.url ?? '/',

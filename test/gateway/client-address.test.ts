@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import type { App } from '../../src/app.js';
+import { clientAddress } from '../../src/gateway/client-address.js';
+import { cidrList } from '../../src/protection/ip-filter.js';
 import type { SecurityEvent } from '../../src/store/records.js';
 import type { LogCapture } from '../support/helpers.js';
 import { startApp, startServer } from '../support/helpers.js';
@@ -105,5 +107,17 @@ describe('the resolved client address', () => {
     assert.equal(event?.sourceIp, '127.0.0.1');
     await app.keyCache.flushUsage();
     assert.equal((await app.store.keys.get(key.id))?.lastUsedIp, '127.0.0.1');
+  });
+  it('walks X-Forwarded-For from the right past trusted hops; a malformed element stops at the last trusted hop', () => {
+    const trusted = cidrList(['10.0.0.0/8']);
+    const xff = (value: string) => ({ 'x-forwarded-for': value });
+    assert.equal(clientAddress('10.0.0.1', trusted, xff('192.0.2.7, 203.0.113.1, 10.0.0.2')), '203.0.113.1');
+    assert.equal(clientAddress('10.0.0.1', trusted, xff('203.0.113.1, junk, 10.0.0.2')), '10.0.0.2');
+    assert.equal(clientAddress('10.0.0.1', trusted, xff('10.0.0.3')), '10.0.0.3', 'only trusted hops: the farthest one');
+    assert.equal(clientAddress('::ffff:10.0.0.1', trusted, xff('[2001:db8::1]:443')), '2001:db8::1');
+    assert.equal(clientAddress('10.0.0.1', trusted, xff('198.51.100.4:5678')), '198.51.100.4');
+    assert.equal(clientAddress('10.0.0.1', trusted, {}), '10.0.0.1');
+    assert.equal(clientAddress('192.0.2.9', trusted, xff('203.0.113.1')), '192.0.2.9', 'an untrusted peer');
+    assert.equal(clientAddress('::ffff:192.0.2.9', undefined, xff('203.0.113.1')), '192.0.2.9', 'no trusted proxies: the peer, as plain IPv4');
   });
 });
