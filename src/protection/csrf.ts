@@ -116,14 +116,13 @@ export function installCsrf(app: FastifyInstance, tokens: CsrfTokens, events: Se
   app.addHook('onSend', async (_request, reply) => {
     const token = newSessionToken(reply.getHeader('set-cookie'));
     if (token === undefined) return;
-    const prior = reply.getHeader('set-cookie');
-    const cookies = Array.isArray(prior) ? prior.map(String) : [String(prior)];
+    // Fastify appends Set-Cookie values to those already set, so only the new cookie is passed.
     if (token === '') {
-      reply.header('set-cookie', [...cookies, `${CSRF_COOKIE}=; Path=/; Max-Age=0; Secure; SameSite=Strict`]);
+      reply.header('set-cookie', `${CSRF_COOKIE}=; Path=/; Max-Age=0; Secure; SameSite=Strict`);
       return;
     }
     const csrf = tokens.issue(hashToken(token), now());
-    reply.header('set-cookie', [...cookies, tokens.cookie(csrf)]);
+    reply.header('set-cookie', tokens.cookie(csrf));
     reply.header(CSRF_HEADER, csrf);
   });
 

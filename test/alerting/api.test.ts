@@ -4,7 +4,8 @@ import { request } from 'undici';
 import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import type { Alert } from '../../src/store/records.js';
 import { startServer } from '../support/helpers.js';
-import { addUser, errorCode, sessionCookie, startIdentityApp } from '../identity/support.js';
+import type { BrowserHeaders } from '../support/helpers.js';
+import { addUser, errorCode, sessionHeaders, startIdentityApp } from '../identity/support.js';
 import { waitFor } from './support.js';
 
 async function hook() {
@@ -69,10 +70,10 @@ describe('alerts admin API and the signed acknowledge link', () => {
     assert.equal(late.statusCode, 403, 'expired after ackLinkTtl');
 
     // Silences over the API: operators may, viewers may read only, nobody anonymous.
-    const operator = await sessionCookie(app, await addUser(app, 'olga', 'operator', clock.now()), clock.now());
-    const viewer = await sessionCookie(app, await addUser(app, 'victor', 'viewer', clock.now()), clock.now());
-    const post = (cookie: string | undefined, payload: unknown) =>
-      request(`${consoleUrl}/api/v1/silences`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(payload) });
+    const operator = await sessionHeaders(app, await addUser(app, 'olga', 'operator', clock.now()), clock.now());
+    const viewer = await sessionHeaders(app, await addUser(app, 'victor', 'viewer', clock.now()), clock.now());
+    const post = (browser: BrowserHeaders | undefined, payload: unknown) =>
+      request(`${consoleUrl}/api/v1/silences`, { method: 'POST', headers: { 'content-type': 'application/json', ...browser }, body: JSON.stringify(payload) });
     const silence = { matchers: ['alertname="db-down"'], duration: '2h', comment: 'db migration' };
     assert.equal((await post(undefined, silence)).statusCode, 401);
     assert.equal((await post(viewer, silence)).statusCode, 403);
@@ -85,15 +86,15 @@ describe('alerts admin API and the signed acknowledge link', () => {
     const { silence: stored } = (await created.body.json()) as { silence: { id: string; author: string; endsAt: number } };
     assert.equal(stored.author, 'olga');
     assert.equal(stored.endsAt, clock.now() + 2 * 3_600_000);
-    const listed = (await (await request(`${consoleUrl}/api/v1/silences`, { headers: { cookie: viewer } })).body.json()) as { silences: { id: string; state: string }[] };
+    const listed = (await (await request(`${consoleUrl}/api/v1/silences`, { headers: { ...viewer } })).body.json()) as { silences: { id: string; state: string }[] };
     assert.deepEqual(listed.silences.map((s) => [s.id, s.state]), [[stored.id, 'active']]);
-    const expired = await request(`${consoleUrl}/api/v1/silences/${stored.id}`, { method: 'DELETE', headers: { cookie: operator } });
+    const expired = await request(`${consoleUrl}/api/v1/silences/${stored.id}`, { method: 'DELETE', headers: { ...operator } });
     assert.equal(expired.statusCode, 200);
-    const again = await request(`${consoleUrl}/api/v1/silences/${stored.id}`, { method: 'DELETE', headers: { cookie: operator } });
+    const again = await request(`${consoleUrl}/api/v1/silences/${stored.id}`, { method: 'DELETE', headers: { ...operator } });
     assert.equal(errorCode(await again.body.text()), 'VGL_SILENCE_INVALID');
 
     // History: events, and the notifications that carried the alert with each delivery attempt.
-    const detail = (await (await request(`${consoleUrl}/api/v1/alerts/db-down`, { headers: { cookie: viewer } })).body.json()) as {
+    const detail = (await (await request(`${consoleUrl}/api/v1/alerts/db-down`, { headers: { ...viewer } })).body.json()) as {
       events: { event: string }[];
       notifications: { kind: string; state: string; deliveryAttempts: { outcome: string }[] }[];
     };

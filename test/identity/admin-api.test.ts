@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { App } from '../../src/app.js';
 import { closeSchema, formatSchemaErrors } from '../../src/console/validation.js';
-import { addUser, errorCode, sessionCookie, startIdentityApp } from './support.js';
+import type { BrowserHeaders } from '../support/helpers.js';
+import { addUser, errorCode, sessionCookie, sessionHeaders, startIdentityApp } from './support.js';
 
 type Inject = Awaited<ReturnType<App['console']['app']['inject']>>;
 
-function request(app: App, cookie: string) {
+function request(app: App, headers: BrowserHeaders) {
   return (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object): Promise<Inject> =>
-    app.console.app.inject({ method, url, headers: { cookie }, ...(payload === undefined ? {} : { payload }) });
+    app.console.app.inject({ method, url, headers: { ...headers }, ...(payload === undefined ? {} : { payload }) });
 }
 
 async function auditActions(app: App, actor: string): Promise<string[]> {
@@ -20,7 +21,7 @@ describe('admin API: sessions of a user', () => {
     const { app, clock } = await startIdentityApp();
     const admin = await addUser(app, 'adm', 'admin', clock.now());
     const bob = await addUser(app, 'bob', 'developer', clock.now());
-    const call = request(app, await sessionCookie(app, admin, clock.now()));
+    const call = request(app, await sessionHeaders(app, admin, clock.now()));
     const laptop = await sessionCookie(app, bob, clock.now());
     clock.advance(1000);
     const phone = await sessionCookie(app, bob, clock.now());
@@ -66,12 +67,12 @@ describe('admin API: sessions of a user', () => {
     const boss = await addUser(app, 'boss', 'owner', clock.now());
     const viewer = await addUser(app, 'viv', 'viewer', clock.now());
     const bossCookie = await sessionCookie(app, boss, clock.now());
-    const sec = request(app, await sessionCookie(app, secAdmin, clock.now()));
+    const sec = request(app, await sessionHeaders(app, secAdmin, clock.now()));
     const denied = await sec('DELETE', '/api/v1/users/boss/sessions');
     assert.equal(denied.statusCode, 403, denied.body);
     assert.equal(errorCode(denied.body), 'VGL_CONSOLE_FORBIDDEN');
     assert.equal((await app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: bossCookie } })).statusCode, 200);
-    const view = request(app, await sessionCookie(app, viewer, clock.now()));
+    const view = request(app, await sessionHeaders(app, viewer, clock.now()));
     assert.equal((await view('GET', '/api/v1/users/boss/sessions')).statusCode, 200);
     assert.equal((await view('DELETE', '/api/v1/users/boss/sessions')).statusCode, 403);
   });
@@ -85,14 +86,14 @@ describe('admin API: MFA reset and roles', () => {
     const otherAdmin = await addUser(app, 'adm2', 'admin', clock.now());
     const adminSession = await sessionCookie(app, admin, clock.now());
     assert.equal(await app.identity.mfa.enabled(admin.id), true);
-    const byOwner = request(app, await sessionCookie(app, owner, clock.now()));
+    const byOwner = request(app, await sessionHeaders(app, owner, clock.now()));
     const reset = await byOwner('POST', '/api/v1/users/adm/mfa/reset', {});
     assert.equal(reset.statusCode, 200, reset.body);
     assert.equal(await app.identity.mfa.enabled(admin.id), false);
     assert.equal((await app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: adminSession } })).statusCode, 401, 'their sessions ended');
     assert.ok((await auditActions(app, 'boss')).includes('users.reset_mfa:adm:success'));
     // An admin cannot strip an owner's second factor.
-    const byAdmin = request(app, await sessionCookie(app, otherAdmin, clock.now()));
+    const byAdmin = request(app, await sessionHeaders(app, otherAdmin, clock.now()));
     const denied = await byAdmin('POST', '/api/v1/users/boss/mfa/reset', {});
     assert.equal(denied.statusCode, 403, denied.body);
     assert.equal(await app.identity.mfa.enabled(owner.id), true);
@@ -103,7 +104,7 @@ describe('admin API: MFA reset and roles', () => {
     const { app, clock } = await startIdentityApp({ identity: { roles: [{ name: 'auditor', description: 'reads audit', inherits: 'viewer', permissions: ['audit:read'] }] } });
     const owner = await addUser(app, 'boss', 'owner', clock.now());
     await addUser(app, 'dev', 'developer', clock.now());
-    const call = request(app, await sessionCookie(app, owner, clock.now()));
+    const call = request(app, await sessionHeaders(app, owner, clock.now()));
     const { roles } = JSON.parse((await call('GET', '/api/v1/roles')).body) as { roles: { name: string; builtin: boolean; description: string | null; permissions: string[] }[] };
     assert.equal(roles.filter((r) => r.builtin).length, 7);
     const auditor = roles.find((r) => r.name === 'auditor');
@@ -120,7 +121,7 @@ describe('admin API: unknown fields', () => {
   it('refuses unknown body and query fields with a coded 400 naming the field, changing nothing', async () => {
     const { app, clock } = await startIdentityApp();
     const owner = await addUser(app, 'boss', 'owner', clock.now());
-    const call = request(app, await sessionCookie(app, owner, clock.now()));
+    const call = request(app, await sessionHeaders(app, owner, clock.now()));
     const cases: [string, string, object | undefined, string][] = [
       ['POST', '/api/v1/users', { username: 'eve', role: 'viewer', password: 'violet-harbour-quantum-7-lantern', isAdmin: true }, 'isAdmin'],
       ['POST', '/api/v1/users/boss/role', { role: 'owner', scope: 'all' }, 'scope'],

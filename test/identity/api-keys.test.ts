@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { runVigil } from '../support/cli.js';
 import { startServer, tempDir } from '../support/helpers.js';
-import { addUser, errorCode, sessionCookie, startIdentityApp } from './support.js';
+import type { BrowserHeaders } from '../support/helpers.js';
+import { addUser, errorCode, sessionHeaders, startIdentityApp } from './support.js';
 
 async function gatewayApp() {
   const upstream = await startServer((_req, res) => res.end('ok'));
@@ -65,9 +66,9 @@ describe('API key rotation', () => {
 
   it('rotates over the admin API with keys:write, audited, and refuses bad input with coded errors', async () => {
     const { app, clock, call, log } = await gatewayApp();
-    const dev = await sessionCookie(app, await addUser(app, 'dev', 'developer', clock.now()), clock.now());
-    const viewer = await sessionCookie(app, await addUser(app, 'viewer', 'viewer', clock.now()), clock.now());
-    const post = (url: string, cookie: string, payload: unknown) => app.console.app.inject({ method: 'POST', url, headers: { cookie }, payload: payload as object });
+    const dev = await sessionHeaders(app, await addUser(app, 'dev', 'developer', clock.now()), clock.now());
+    const viewer = await sessionHeaders(app, await addUser(app, 'viewer', 'viewer', clock.now()), clock.now());
+    const post = (url: string, browser: BrowserHeaders, payload: unknown) => app.console.app.inject({ method: 'POST', url, headers: { ...browser }, payload: payload as object });
     const created = await post('/api/v1/keys', dev, { name: 'bot', owner: 'billing', scopes: ['agents:invoke'] });
     assert.equal(created.statusCode, 201, created.body);
     const { key, plaintext } = JSON.parse(created.body) as { key: { id: string; owner: string }; plaintext: string };
@@ -92,7 +93,7 @@ describe('API key rotation', () => {
     }
     const missing = await post('/api/v1/keys/aaaaaaaaaaaa/rotate', dev, {});
     assert.equal(errorCode(missing.body), 'VGL_KEY_NOT_FOUND');
-    const list = JSON.parse((await app.console.app.inject({ method: 'GET', url: '/api/v1/keys', headers: { cookie: viewer } })).body) as { keys: Record<string, unknown>[] };
+    const list = JSON.parse((await app.console.app.inject({ method: 'GET', url: '/api/v1/keys', headers: { ...viewer } })).body) as { keys: Record<string, unknown>[] };
     assert.ok(list.keys.every((k) => k.hash === undefined));
     assert.ok(!log.text.includes(plaintext) && !log.text.includes(next.plaintext), 'keys never reach the log');
     const entries = await app.store.audit.page(0, 1000);

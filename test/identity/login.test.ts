@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { browserSession } from '../support/helpers.js';
 import { addUser, errorCode, STRONG, startIdentityApp } from './support.js';
 
 type Injected = Awaited<ReturnType<Awaited<ReturnType<typeof startIdentityApp>>['app']['console']['app']['inject']>>;
@@ -23,9 +24,9 @@ describe('login lockout', () => {
   it('counts wrong current passwords on the password-change route toward the same lock', async () => {
     const { app, clock, login } = await setup();
     await addUser(app, 'pat', 'viewer', clock.now());
-    const cookie = String((await login('pat', STRONG)).headers['set-cookie']).split(';')[0] as string;
+    const browser = browserSession(await login('pat', STRONG));
     const change = (currentPassword: string) =>
-      app.console.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { cookie }, payload: { currentPassword, newPassword: 'amber-glacier-orchestra-42-tide' } });
+      app.console.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { ...browser }, payload: { currentPassword, newPassword: 'amber-glacier-orchestra-42-tide' } });
     for (let i = 0; i < 5; i++) assert.equal(errorCode((await change(`guess-number-${i}`)).body), 'VGL_LOGIN_FAILED');
     const locked = await change(STRONG);
     assert.equal(locked.statusCode, 429);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generate } from 'otplib';
+import { browserSession } from '../support/helpers.js';
+import type { BrowserHeaders } from '../support/helpers.js';
 import { errorCode, STRONG, startIdentityApp } from './support.js';
 
 type Ctx = Awaited<ReturnType<typeof startIdentityApp>>;
@@ -9,9 +11,9 @@ type Ctx = Awaited<ReturnType<typeof startIdentityApp>>;
 async function enrolled(ctx: Ctx, username: string, role = 'operator'): Promise<{ secret: string; recoveryCodes: string[] }> {
   await ctx.app.identity.users.create({ username, role, password: STRONG, now: ctx.clock.now() });
   const login = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password: STRONG } });
-  const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
-  const { secret } = JSON.parse((await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/enrol', headers: { cookie } })).body) as { secret: string };
-  const confirm = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/confirm', headers: { cookie }, payload: { code: await code(ctx, secret) } });
+  const browser = browserSession(login);
+  const { secret } = JSON.parse((await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/enrol', headers: { ...browser } })).body) as { secret: string };
+  const confirm = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/confirm', headers: { ...browser }, payload: { code: await code(ctx, secret) } });
   assert.equal(confirm.statusCode, 200, confirm.body);
   ctx.clock.advance(30_000); // the confirming code's step is spent
   return { secret, recoveryCodes: (JSON.parse(confirm.body) as { recoveryCodes: string[] }).recoveryCodes };
@@ -19,30 +21,30 @@ async function enrolled(ctx: Ctx, username: string, role = 'operator'): Promise<
 
 const code = (ctx: Ctx, secret: string, offsetSeconds = 0): Promise<string> => generate({ secret, epoch: Math.floor(ctx.clock.now() / 1000) + offsetSeconds });
 
-async function passwordStep(ctx: Ctx, username: string): Promise<string> {
+async function passwordStep(ctx: Ctx, username: string): Promise<BrowserHeaders> {
   const res = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password: STRONG } });
   assert.equal(res.statusCode, 200);
   assert.deepEqual(JSON.parse(res.body), { mfaRequired: true });
-  return String(res.headers['set-cookie']).split(';')[0] as string;
+  return browserSession(res);
 }
 
-const verify = (ctx: Ctx, cookie: string, value: string) => ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/verify', headers: { cookie }, payload: { code: value } });
+const verify = (ctx: Ctx, pending: BrowserHeaders, value: string) => ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/verify', headers: { ...pending }, payload: { code: value } });
 
 describe('TOTP MFA', () => {
   it('needs the second factor after the password; the pending session can do nothing else', async () => {
     const ctx = await startIdentityApp();
     const { secret } = await enrolled(ctx, 'mia');
     const pending = await passwordStep(ctx, 'mia');
-    const blocked = await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: pending } });
+    const blocked = await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { ...pending } });
     assert.equal(errorCode(blocked.body), 'VGL_MFA_REQUIRED');
     const wrong = await verify(ctx, pending, '000000');
     assert.equal(errorCode(wrong.body), 'VGL_MFA_INVALID');
     const ok = await verify(ctx, pending, await code(ctx, secret));
     assert.equal(ok.statusCode, 200, ok.body);
-    const full = String(ok.headers['set-cookie']).split(';')[0] as string;
-    assert.notEqual(full, pending, 'a new session token after the second factor');
-    assert.equal((await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: full } })).statusCode, 200);
-    assert.equal((await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie: pending } })).statusCode, 401, 'the pending session is gone');
+    const full = browserSession(ok);
+    assert.notEqual(full.cookie, pending.cookie, 'a new session token after the second factor');
+    assert.equal((await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { ...full } })).statusCode, 200);
+    assert.equal((await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { ...pending } })).statusCode, 401, 'the pending session is gone');
     assert.equal((await ctx.app.store.securityEvents.recent(10, 'auth.mfa_failed')).length, 1);
   });
 
@@ -95,11 +97,11 @@ describe('TOTP MFA', () => {
     assert.equal((await token({ username: 'tia', password: STRONG, code: await code(ctx, secret) })).statusCode, 200);
     await ctx.app.identity.users.create({ username: 'adm', role: 'admin', password: STRONG, now: ctx.clock.now() });
     const login = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'adm', password: STRONG } });
-    const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
-    const refused = await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie } });
+    const browser = browserSession(login);
+    const refused = await ctx.app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { ...browser } });
     assert.equal(refused.statusCode, 403);
     assert.equal(errorCode(refused.body), 'VGL_MFA_ENROLMENT_REQUIRED');
-    const bad = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/confirm', headers: { cookie }, payload: { code: 'x'.repeat(100) } });
+    const bad = await ctx.app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/confirm', headers: { ...browser }, payload: { code: 'x'.repeat(100) } });
     assert.equal(errorCode(bad.body), 'VGL_CONSOLE_BAD_REQUEST');
   });
 });

@@ -5,7 +5,7 @@ import { BUILTIN_ROLE_NAMES, BUILTIN_ROLES, PERMISSIONS, RoleTable } from '../..
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config/load.js';
 import type { RouteAccess } from '../../src/console/admin-auth.js';
-import { addUser, errorCode, sessionCookie, startIdentityApp } from './support.js';
+import { addUser, errorCode, sessionHeaders, startIdentityApp } from './support.js';
 
 describe('role table', () => {
   it('has seven built-in roles over at least twenty permissions, owner holding all', () => {
@@ -72,11 +72,11 @@ describe('admin API allow/deny matrix', () => {
       assert.equal(anonymous.statusCode, 401, `${route.method} ${url} without a session`);
       assert.equal(errorCode(anonymous.body), 'VGL_CONSOLE_UNAUTHENTICATED');
       for (const [role, user] of users) {
-        const cookie = await sessionCookie(app, user, clock.now());
+        const browser = await sessionHeaders(app, user, clock.now());
         const res = await app.console.app.inject({
           method: route.method as 'GET',
           url,
-          headers: { cookie },
+          headers: { ...browser },
           payload: route.method === 'GET' || route.method === 'DELETE' ? undefined : {},
         });
         const denied = res.statusCode === 403 && errorCode(res.body) === 'VGL_CONSOLE_FORBIDDEN';
@@ -93,8 +93,8 @@ describe('admin API allow/deny matrix', () => {
     const admin = await addUser(app, 'adm', 'admin', clock.now());
     await addUser(app, 'boss', 'owner', clock.now());
     await addUser(app, 'dev', 'developer', clock.now());
-    const cookie = await sessionCookie(app, admin, clock.now());
-    const call = (url: string, payload?: object) => app.console.app.inject({ method: 'POST', url, headers: { cookie }, payload: payload ?? {} });
+    const browser = await sessionHeaders(app, admin, clock.now());
+    const call = (url: string, payload?: object) => app.console.app.inject({ method: 'POST', url, headers: { ...browser }, payload: payload ?? {} });
     for (const res of [await call('/api/v1/users/dev/role', { role: 'owner' }), await call('/api/v1/users/boss/reset-password'), await call('/api/v1/users/boss/disable')]) {
       assert.equal(res.statusCode, 403, res.body);
       assert.equal(errorCode(res.body), 'VGL_CONSOLE_FORBIDDEN');

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generate } from 'otplib';
+import { browserSession } from '../support/helpers.js';
+import type { BrowserHeaders } from '../support/helpers.js';
 import { addUser, errorCode, STRONG, startIdentityApp } from './support.js';
 
 type App = Awaited<ReturnType<typeof startIdentityApp>>['app'];
 
-async function login(app: App, username: string, password: string): Promise<{ status: number; cookie: string; setCookie: string; body: string }> {
+/** A console login; `browser` is what a browser then sends (session cookie, CSRF cookie and header). */
+async function login(app: App, username: string, password: string): Promise<{ status: number; cookie: string; setCookie: string; body: string; browser: BrowserHeaders }> {
   const res = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username, password } });
-  const setCookie = String(res.headers['set-cookie'] ?? '');
-  return { status: res.statusCode, cookie: setCookie.split(';')[0] ?? '', setCookie, body: res.body };
+  const all = res.headers['set-cookie'];
+  const setCookie = (Array.isArray(all) ? all : [String(all ?? '')]).find((c) => c.startsWith('__Host-vigil_session=')) ?? '';
+  const browser = res.statusCode === 200 ? browserSession(res) : { cookie: '', 'x-csrf-token': '' };
+  return { status: res.statusCode, cookie: setCookie.split(';')[0] ?? '', setCookie, body: res.body, browser };
 }
 
 const me = (app: App, cookie: string) => app.console.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { cookie } });
@@ -53,11 +58,11 @@ describe('console sessions', () => {
     const a = await login(app, 'cy', STRONG);
     const b = await login(app, 'cy', STRONG);
     const c = await login(app, 'cy', STRONG);
-    const out = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie: a.cookie } });
+    const out = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { ...a.browser } });
     assert.match(String(out.headers['set-cookie']), /Max-Age=0/);
     assert.equal((await me(app, a.cookie)).statusCode, 401);
     assert.equal((await me(app, b.cookie)).statusCode, 200);
-    const all = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { cookie: b.cookie } });
+    const all = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { ...b.browser } });
     assert.equal((JSON.parse(all.body) as { revoked: number }).revoked, 2);
     assert.equal((await me(app, c.cookie)).statusCode, 401);
   });
@@ -93,23 +98,23 @@ describe('console sessions', () => {
     assert.equal((JSON.parse(s.body) as { passwordChangeRequired: boolean }).passwordChangeRequired, true);
     const blocked = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: s.cookie } });
     assert.equal(errorCode(blocked.body), 'VGL_PASSWORD_CHANGE_REQUIRED');
-    const weak = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { cookie: s.cookie }, payload: { currentPassword: bootstrap.password, newPassword: 'password1234' } });
+    const weak = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { ...s.browser }, payload: { currentPassword: bootstrap.password, newPassword: 'password1234' } });
     assert.equal(errorCode(weak.body), 'VGL_PASSWORD_WEAK');
-    const changed = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { cookie: s.cookie }, payload: { currentPassword: bootstrap.password, newPassword: STRONG } });
+    const changed = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { ...s.browser }, payload: { currentPassword: bootstrap.password, newPassword: STRONG } });
     assert.equal(changed.statusCode, 200, changed.body);
     assert.equal((await me(app, s.cookie)).statusCode, 401, 'the old session ended with the change');
-    const renewed = String(changed.headers['set-cookie']).split(';')[0] as string;
+    const renewed = browserSession(changed);
     // The owner role requires TOTP: until it is set up, enrolment is all this session may do.
-    const beforeMfa = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: renewed } });
+    const beforeMfa = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { ...renewed } });
     assert.equal(errorCode(beforeMfa.body), 'VGL_MFA_ENROLMENT_REQUIRED');
-    const enrol = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/enrol', headers: { cookie: renewed } });
+    const enrol = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/enrol', headers: { ...renewed } });
     const { secret, otpauthUri } = JSON.parse(enrol.body) as { secret: string; otpauthUri: string };
     assert.match(otpauthUri, /^otpauth:\/\/totp\/Vigil:owner\?.*secret=/);
-    const confirm = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/confirm', headers: { cookie: renewed }, payload: { code: await generate({ secret, epoch: Math.floor(Date.UTC(2026, 0, 1) / 1000) }) } });
+    const confirm = await app.console.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/confirm', headers: { ...renewed }, payload: { code: await generate({ secret, epoch: Math.floor(Date.UTC(2026, 0, 1) / 1000) }) } });
     assert.equal(confirm.statusCode, 200, confirm.body);
     assert.equal((JSON.parse(confirm.body) as { recoveryCodes: string[] }).recoveryCodes.length, 10);
-    const full = String(confirm.headers['set-cookie']).split(';')[0] as string;
-    const users = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: full } });
+    const full = browserSession(confirm);
+    const users = await app.console.app.inject({ method: 'GET', url: '/api/v1/users', headers: { ...full } });
     assert.equal(users.statusCode, 200);
     assert.ok(!log.text.includes(secret), 'the TOTP secret never reaches the log');
     assert.ok(!log.text.includes(STRONG));

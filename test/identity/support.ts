@@ -3,7 +3,8 @@ import { generate } from 'otplib';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { User } from '../../src/store/records.js';
-import { LogCapture, tempDir } from '../support/helpers.js';
+import { browserHeaders, LogCapture, tempDir } from '../support/helpers.js';
+import type { BrowserHeaders } from '../support/helpers.js';
 
 /** A clock the test moves by hand. */
 export class ManualClock {
@@ -19,8 +20,8 @@ export async function startIdentityApp(extra: Record<string, unknown> = {}): Pro
   const dataDir = tempDir();
   const log = new LogCapture();
   const clock = new ManualClock();
-  // CSRF off unless `extra.console` says otherwise: these tests send bare session cookies (test/protection/csrf.test.ts covers it).
-  const config = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 }, csrf: { enabled: false } }, store: { dataDir }, ...extra };
+  // CSRF stays on (the default): mutating calls send the token, see sessionHeaders().
+  const config = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir }, ...extra };
   const loaded = parseConfig(JSON.stringify(config), 'test.yaml', {});
   let bootstrap: { username: string; password: string } | undefined;
   const app = new App(loaded, { env: {}, clock, logDestination: log, onBootstrapOwner: (username, password) => (bootstrap = { username, password }) });
@@ -44,10 +45,15 @@ export async function addUser(app: App, username: string, role: string, now: num
   return user;
 }
 
-/** A session cookie for the user, as the login route would set it. */
+/** A session cookie for the user, as the login route would set it; enough for reads (GET). */
 export async function sessionCookie(app: App, user: User, now: number): Promise<string> {
   const { token } = await app.identity.sessions.create(user, '127.0.0.1', now);
   return `__Host-vigil_session=${token}`;
+}
+
+/** A session for the user with its CSRF token, as a browser sends them on any call (mutating ones need the token). */
+export async function sessionHeaders(app: App, user: User, now: number): Promise<BrowserHeaders> {
+  return browserHeaders(app, await sessionCookie(app, user, now));
 }
 
 export function errorCode(body: string): string | undefined {

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addUser, sessionCookie, startIdentityApp } from '../identity/support.js';
+import { addUser, sessionHeaders, startIdentityApp } from '../identity/support.js';
+import type { BrowserHeaders } from '../support/helpers.js';
 
 describe('bans admin API', () => {
   it('lists with bans:read, bans and lifts with bans:write, audited; refuses others and bad targets', async () => {
     const { app, clock } = await startIdentityApp({ bans: { allowList: ['10.0.0.0/8'] } });
-    const admin = await sessionCookie(app, await addUser(app, 'sec', 'security-admin', clock.now()), clock.now());
-    const dev = await sessionCookie(app, await addUser(app, 'dev', 'developer', clock.now()), clock.now());
-    const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, cookie: string, payload?: object) => app.console.app.inject({ method, url, headers: { cookie }, ...(payload ? { payload } : {}) });
+    const admin = await sessionHeaders(app, await addUser(app, 'sec', 'security-admin', clock.now()), clock.now());
+    const dev = await sessionHeaders(app, await addUser(app, 'dev', 'developer', clock.now()), clock.now());
+    const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, browser: BrowserHeaders, payload?: object) => app.console.app.inject({ method, url, headers: { ...browser }, ...(payload ? { payload } : {}) });
     const created = await inject('POST', '/api/v1/bans', admin, { target: '203.0.113.0/24', durationSeconds: 600, reason: 'scanner' });
     assert.equal(created.statusCode, 201, created.body);
     assert.equal((JSON.parse(created.body) as { ban: { target: string } }).ban.target, '203.0.113.0/24');

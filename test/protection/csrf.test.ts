@@ -21,6 +21,9 @@ async function login(app: App, username: string): Promise<Login> {
   assert.ok(csrfCookie.length > 10);
   assert.match(cookies.find((c) => c.startsWith('__Host-vigil_csrf=')) ?? '', /Secure; SameSite=Strict/);
   assert.equal(res.headers['x-csrf-token'], csrfCookie);
+  // Regression: the CSRF hook once repeated the session's Set-Cookie, and a browser-like client that
+  // sent both values back was treated as having no session.
+  assert.deepEqual(cookies.map((c) => c.split('=')[0]).sort(), ['__Host-vigil_csrf', '__Host-vigil_session']);
   return { session: value('__Host-vigil_session'), csrfCookie, csrfHeader: csrfCookie };
 }
 

@@ -77,9 +77,8 @@ function merge(base: Json, extra: Json): Json {
 export async function startApp(config: Json, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; log: LogCapture; gatewayUrl: string; consoleUrl: string; dataDir: string }> {
   const dataDir = tempDir();
   const log = new LogCapture();
-  // CSRF is on by default; tests of other areas send bare session cookies, so it is off here unless
-  // a test turns it on (test/protection/csrf.test.ts).
-  const base: Json = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 }, csrf: { enabled: false } }, store: { dataDir } };
+  // CSRF stays on (the default): cookie-session calls send the token with browserHeaders()/browserSession().
+  const base: Json = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir } };
   const loaded = parseConfig(JSON.stringify(merge(base, config)), 'test.yaml', env);
   const app = new App(loaded, { env, logDestination: log });
   await app.start();
@@ -91,4 +90,37 @@ export async function startApp(config: Json, env: NodeJS.ProcessEnv = {}): Promi
     gatewayUrl: `http://127.0.0.1:${app.gateway.address().port}`,
     consoleUrl: `http://127.0.0.1:${app.console.address().port}`,
   };
+}
+
+/** The headers a browser sends on console calls with a cookie session: the cookies, and the CSRF token (needed by POST/PUT/PATCH/DELETE). */
+export interface BrowserHeaders {
+  cookie: string;
+  'x-csrf-token': string;
+}
+
+type SetCookie = string | string[] | number | undefined;
+
+/** `name=value` of each Set-Cookie value, as a browser keeps them (attributes dropped). */
+function cookiePairs(setCookie: SetCookie): string[] {
+  const values = setCookie === undefined ? [] : Array.isArray(setCookie) ? setCookie : [String(setCookie)];
+  return values.map((v) => v.split(';')[0] as string);
+}
+
+/**
+ * What the console's scripts send after a page load: the session cookie plus a CSRF token fetched
+ * from `GET /api/v1/auth/csrf` with it (the token comes back in the body and as the
+ * `__Host-vigil_csrf` cookie, and goes out again as that cookie and the `x-csrf-token` header).
+ */
+export async function browserHeaders(app: App, sessionCookie: string): Promise<BrowserHeaders> {
+  const res = await app.console.app.inject({ method: 'GET', url: '/api/v1/auth/csrf', headers: { cookie: sessionCookie } });
+  if (res.statusCode !== 200) throw new Error(`GET /api/v1/auth/csrf answered ${res.statusCode}: ${res.body}`);
+  const { token } = JSON.parse(res.body) as { token: string };
+  return { cookie: [sessionCookie, ...cookiePairs(res.headers['set-cookie'])].join('; '), 'x-csrf-token': token };
+}
+
+/** The same from a response that started a session (login, the MFA step, a password change): its cookies and its `x-csrf-token` header. */
+export function browserSession(res: { headers: Record<string, SetCookie | string[]> }): BrowserHeaders {
+  const token = res.headers['x-csrf-token'];
+  if (typeof token !== 'string') throw new Error('the response started no session (no x-csrf-token header)');
+  return { cookie: cookiePairs(res.headers['set-cookie']).join('; '), 'x-csrf-token': token };
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { App } from '../../src/app.js';
-import { addUser, errorCode, sessionCookie, startIdentityApp } from '../identity/support.js';
+import { addUser, errorCode, sessionHeaders, startIdentityApp } from '../identity/support.js';
+import type { BrowserHeaders } from '../support/helpers.js';
 
 const CANARY = 'canary-admin-api-secret-77ab-NEVER-LOG';
 
-async function call(app: App, method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, cookie?: string, payload?: unknown, raw?: string) {
-  const headers: Record<string, string> = {};
-  if (cookie) headers.cookie = cookie;
+async function call(app: App, method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, browser?: BrowserHeaders, payload?: unknown, raw?: string) {
+  const headers: Record<string, string> = { ...browser };
   if (payload !== undefined || raw !== undefined) headers['content-type'] = 'application/json';
   const res = await app.console.app.inject({ method, url, headers, payload: raw ?? (payload === undefined ? undefined : JSON.stringify(payload)) });
   return { status: res.statusCode, body: res.body, json: () => JSON.parse(res.body) as Record<string, unknown> };
@@ -17,9 +17,9 @@ describe('secrets admin API', () => {
   it('enforces secrets:read / secrets:write, audits, and never logs a value', async () => {
     const { app, clock, log } = await startIdentityApp();
     const now = clock.now();
-    const admin = await sessionCookie(app, await addUser(app, 'sec', 'security-admin', now), now);
-    const viewer = await sessionCookie(app, await addUser(app, 'view', 'viewer', now), now);
-    const operator = await sessionCookie(app, await addUser(app, 'ops', 'operator', now), now);
+    const admin = await sessionHeaders(app, await addUser(app, 'sec', 'security-admin', now), now);
+    const viewer = await sessionHeaders(app, await addUser(app, 'view', 'viewer', now), now);
+    const operator = await sessionHeaders(app, await addUser(app, 'ops', 'operator', now), now);
 
     const anon = await call(app, 'GET', '/api/v1/secrets');
     assert.equal(anon.status, 401);
@@ -54,7 +54,7 @@ describe('secrets admin API', () => {
   it('answers malformed, oversized and hostile input with coded 4xx errors, storing nothing', async () => {
     const { app, clock } = await startIdentityApp();
     const now = clock.now();
-    const admin = await sessionCookie(app, await addUser(app, 'sec', 'security-admin', now), now);
+    const admin = await sessionHeaders(app, await addUser(app, 'sec', 'security-admin', now), now);
     const cases: [string, string, unknown, string | undefined, number][] = [
       ['PUT', '/api/v1/secrets/bad%20name', { value: 'x' }, undefined, 400],
       ['PUT', '/api/v1/secrets/..%2Fetc', { value: 'x' }, undefined, 400],
