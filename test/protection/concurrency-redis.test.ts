@@ -32,27 +32,33 @@ async function until(check: () => Promise<boolean> | boolean, ms: number): Promi
 }
 
 /** A long request: resolves with the status once headers came; an admitted one keeps streaming until the upstream ends it or the client aborts. */
+let opened = 0;
 async function open(url: string) {
+  const id = String(++opened);
   const controller = new AbortController();
-  const res = await request(`${url}/api/stream`, { signal: controller.signal });
+  const res = await request(`${url}/api/stream`, { signal: controller.signal, headers: { 'x-test-stream': id } });
   const body = res.body.text().catch(() => '');
-  return { status: res.statusCode, body, abort: () => controller.abort() };
+  return { id, status: res.statusCode, body, abort: () => controller.abort() };
 }
 
 describe('concurrency limits in Redis', () => {
   it('three gateway processes admit max long requests in total; a finished or aborted request frees its lease at once; a killed instance\'s leases expire after the lease time, running ones are renewed', async () => {
     // An upstream that streams: headers and a first chunk at once, the rest when the test says.
-    const held: ServerResponse[] = [];
-    const { url: upstreamUrl } = await startServer((_req, res) => {
+    // `held` maps each open stream's x-test-stream ID to its response, until it closes.
+    const held = new Map<string, ServerResponse>();
+    const { url: upstreamUrl } = await startServer((req, res) => {
+      const id = String(req.headers['x-test-stream']);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first ');
-      held.push(res);
+      held.set(id, res);
+      res.once('close', () => held.delete(id));
     });
-    after(() => {
-      for (const res of held) res.end();
-    });
+    const endAll = () => {
+      for (const res of held.values()) res.end();
+    };
+    after(endAll);
     const config = {
-      gateway: { listen: { port: 0 }, routes: [{ name: 'api', prefix: '/api/', upstream: upstreamUrl, auth: 'none', rateLimits: { store: 'redis', concurrency: [{ name: 'inflight', by: 'route', max: 3, lease: `${LEASE_MS}ms` }] } }] },
+      gateway: { listen: { port: 0 }, routes: [{ name: 'api', prefix: '/api/', upstream: upstreamUrl, auth: 'none', timeouts: { idle: '10m' }, rateLimits: { store: 'redis', concurrency: [{ name: 'inflight', by: 'route', max: 3, lease: `${LEASE_MS}ms` }] } }] },
       console: { listen: { port: 0 } },
       protection: { redis: { url: 'redis://127.0.0.1:6379/0', keyPrefix: PREFIX, commandTimeout: '5s' } },
       log: { accessLog: false },
@@ -64,7 +70,7 @@ describe('concurrency limits in Redis', () => {
     // Six long requests at once over the three instances: exactly three reach the upstream.
     const first = await Promise.all([a, b, c, a, b, c].map((g) => open(g.url)));
     assert.deepEqual(first.map((r) => r.status).sort(), [200, 200, 200, 429, 429, 429]);
-    assert.equal(held.length, 3);
+    assert.equal(held.size, 3);
     assert.equal(await leases(), 3);
     const running = first.filter((r) => r.status === 200);
 
@@ -74,12 +80,12 @@ describe('concurrency limits in Redis', () => {
     assert.equal(await leases(), 3);
 
     // A finished request frees its lease at once, not after the lease time.
-    held.shift()?.end('done');
+    held.get(running[0]?.id ?? '')?.end('done');
     assert.equal(await running[0]?.body, 'first done');
     assert.ok(await until(async () => (await leases()) === 2, 500), 'the lease of a finished request is released');
     const next = await open(c.url);
     assert.equal(next.status, 200);
-    assert.equal(held.length, 3);
+    assert.ok(await until(() => held.size === 3, 2000));
 
     // So does a request whose client went away.
     running[1]?.abort();
@@ -88,7 +94,7 @@ describe('concurrency limits in Redis', () => {
     assert.equal((await open(b.url)).status, 429);
 
     // Start over with one request in flight on c, two on a; then c dies without releasing.
-    for (const res of held.splice(0)) res.end();
+    endAll();
     assert.ok(await until(async () => (await leases()) === 0, 2000));
     const onA = [await open(a.url), await open(a.url)];
     assert.deepEqual([...onA.map((r) => r.status), (await open(c.url)).status], [200, 200, 200]);
