@@ -41,6 +41,11 @@ export interface GatewayContext {
   requestBodyTransforms?: BodyTransformFactory[];
   /** The same for the response body; opened per attempt with the upstream's response headers. */
   responseBodyTransforms?: BodyTransformFactory[];
+  /**
+   * Headers a stage adds to the response (name, value, name, value…; `addResponseHeader`), sent
+   * with the upstream's answer (an upstream header of the same name wins) or with a rejection.
+   */
+  responseHeaders?: string[];
 }
 
 /** An authenticated caller, as the authorize stage checks it and the identity headers tell the upstream. */

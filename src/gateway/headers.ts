@@ -91,9 +91,27 @@ function joined(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** The upstream's response headers minus hop-by-hop ones and the route's removals, plus the request ID. */
+/**
+ * Adds a header to the response a stage lets through (or rejects), appending to a value added
+ * before (`, `-separated list). Kept on the context rather than set on the response: a header set
+ * with `res.setHeader` ahead of `writeHead` costs every response node:http's slow path.
+ */
+export function addResponseHeader(ctx: GatewayContext, name: string, value: string): void {
+  const list = (ctx.responseHeaders ??= []);
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === name) {
+      list[i + 1] = `${list[i + 1] as string}, ${value}`;
+      return;
+    }
+  }
+  list.push(name, value);
+}
+
+/** The upstream's response headers minus hop-by-hop ones and the route's removals, plus the request ID and the stages' own. */
 export function responseHeaders(ctx: GatewayContext, headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
+  const added = ctx.responseHeaders;
+  if (added) for (let i = 0; i < added.length; i += 2) out[added[i] as string] = added[i + 1];
   const hopTokens = headers.connection === undefined ? undefined : connectionTokens(headers.connection);
   const drop = ctx.route.dropResponseHeaders;
   for (const name in headers) {

@@ -15,7 +15,7 @@ import type { VigilConfig } from '../config/schema.js';
 import type { KeyCache } from '../identity/api-keys.js';
 import type { AccessRecord } from '../store/records.js';
 import type { RequestSpan, Tracing } from '../telemetry/tracing.js';
-import { requestContext, requestIdFrom } from '../telemetry/context.js';
+import { requestIdFrom } from '../telemetry/context.js';
 import { accessLogFor } from '../telemetry/logger.js';
 import type { AccessLog, Logger } from '../telemetry/logger.js';
 import type { GatewayContext, Stage } from './context.js';
@@ -76,6 +76,7 @@ interface RequestState {
   /** Set once an Upgrade request's tunnel is open (recorded as 101). */
   upgraded: boolean;
   readonly span: RequestSpan | undefined;
+  readonly res: ServerResponse;
 }
 
 /** The raw connection and the bytes after the headers of an Upgrade request. */
@@ -101,8 +102,8 @@ export class GatewayServer implements Component {
   private readonly upstreamMetrics: UpstreamMetrics;
   private readonly metrics: GatewayMetrics;
   private readonly accessLog: AccessLog;
-  /** The response under way on each socket, so a client error on it can be answered safely. */
-  private readonly activeResponses = new WeakMap<Socket, ServerResponse>();
+  /** The request under way on each socket, so a client error on it can be answered safely. */
+  private readonly activeRequests = new WeakMap<Socket, RequestState>();
   /** Open upgraded (WebSocket) connections: node:http no longer tracks them, so stop() cuts them here. */
   private readonly tunnels = new Set<Duplex>();
   private inFlight = 0;
@@ -143,9 +144,10 @@ export class GatewayServer implements Component {
     // (see forward), so a client that would be refused never sends its body.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.handle(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.handleUpgrade(req, socket, head));
-    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) =>
-      answerClientError(err, socket, this.activeResponses.get(socket), (res, code, message) => this.rejectWith(res, code, message), deps.logger),
-    );
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      const active = this.activeRequests.get(socket);
+      answerClientError(err, socket, active?.res, (res, code, message) => this.reject(res, new VigilError(code, message), active?.requestId ?? requestIdFrom(undefined)), deps.logger);
+    });
   }
 
   /**
@@ -195,12 +197,13 @@ export class GatewayServer implements Component {
     await this.table.retire(undefined);
   }
 
+  /**
+   * The request ID goes into the response's header list with everything else (responseHeaders,
+   * reject): a header set beforehand with setHeader would send node:http's writeHead down its
+   * slow path on every response.
+   */
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const requestId = requestIdFrom(req.headers['x-request-id'] ?? req.headers['x-correlation-id']);
-    res.setHeader('x-request-id', requestId);
-    requestContext.run({ requestId }, () => {
-      void this.dispatch(req, res, requestId);
-    });
+    void this.dispatch(req, res, requestIdFrom(req.headers['x-request-id'] ?? req.headers['x-correlation-id']));
   }
 
   /**
@@ -237,9 +240,7 @@ export class GatewayServer implements Component {
     socket.on('error', () => socket.destroy());
     this.tunnels.add(socket);
     socket.once('close', () => this.tunnels.delete(socket));
-    requestContext.run({ requestId }, () => {
-      void this.dispatch(req, res, requestId, { socket, head });
-    });
+    void this.dispatch(req, res, requestId, { socket, head });
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, upgrade?: UpgradeRequest): Promise<void> {
@@ -258,9 +259,10 @@ export class GatewayServer implements Component {
       errorCode: null,
       upgraded: false,
       span: this.deps.tracing?.request(req, requestId, clientIp, peerIp, this.tls),
+      res,
     };
     this.inFlight++;
-    this.activeResponses.set(req.socket, res);
+    this.activeRequests.set(req.socket, state);
     res.once('close', () => this.finish(req, res, state));
     try {
       if (this.draining) {
@@ -304,18 +306,13 @@ export class GatewayServer implements Component {
     }
   }
 
-  /** A coded answer for an error raised outside the pipeline (a client error on a live request). */
-  private rejectWith(res: ServerResponse, code: ErrorCode, message: string): void {
-    const requestId = String(res.getHeader('x-request-id') ?? requestIdFrom(undefined));
-    this.reject(res, new VigilError(code, message), requestId);
-  }
-
   private reject(res: ServerResponse, err: unknown, requestId: string, ctx?: GatewayContext): ErrorCode {
     const error = isVigilError(err) ? err : new VigilError('VGL_GATEWAY_INTERNAL', 'internal gateway error', { cause: err });
-    if (error.code === 'VGL_GATEWAY_INTERNAL') this.deps.logger.error({ err }, 'unexpected gateway error');
+    if (error.code === 'VGL_GATEWAY_INTERNAL') this.deps.logger.error({ err, requestId }, 'unexpected gateway error');
     if (res.headersSent) {
       res.destroy();
     } else if (!res.destroyed) {
+      res.setHeader('x-request-id', requestId);
       if (ctx) rejectionHeaders(ctx);
       res.writeHead(error.status, REJECTION_HEADERS);
       res.end(errorBody(error.code, error.message, requestId));
@@ -325,7 +322,7 @@ export class GatewayServer implements Component {
 
   private finish(req: IncomingMessage, res: ServerResponse, state: RequestState): void {
     this.inFlight--;
-    if (this.activeResponses.get(req.socket) === res) this.activeResponses.delete(req.socket);
+    if (this.activeRequests.get(req.socket) === state) this.activeRequests.delete(req.socket);
     if (this.draining && this.inFlight === 0) this.drained?.();
     const durationMs = performance.now() - state.startedAt;
     // 499: the client closed the connection before the response was complete (nginx's convention).
@@ -385,7 +382,8 @@ function noRoute(table: RouteTable, pathname: string, req: IncomingMessage, res:
 
 /** The route's security headers, and its CORS headers so a browser can read the error (not on a refused preflight). */
 function rejectionHeaders(ctx: GatewayContext): void {
-  const { res, route } = ctx;
+  const { res, route, responseHeaders } = ctx;
+  if (responseHeaders) for (let i = 0; i < responseHeaders.length; i += 2) res.setHeader(responseHeaders[i] as string, responseHeaders[i + 1] as string);
   for (const [name, value] of securityHeaderList(route.securityHeaders, ctx.tls)) res.setHeader(name, value);
   if (route.cors && !isPreflight(ctx)) {
     const out: OutgoingHttpHeaders = {};

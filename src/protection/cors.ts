@@ -133,6 +133,7 @@ export function corsPreflight(cors: CompiledCors, security: CompiledSecurityHead
       'access-control-max-age': cors.maxAgeValue,
       vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
       'content-length': '0',
+      'x-request-id': ctx.requestId,
     };
     if (cors.allowHeadersValue !== '') out['access-control-allow-headers'] = cors.allowHeadersValue;
     if (cors.credentials) out['access-control-allow-credentials'] = 'true';

@@ -5,6 +5,7 @@ import { VigilError } from '../core/errors.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { GatewayContext, Stage } from '../gateway/context.js';
 import type { CompiledRoute } from '../gateway/router.js';
+import { addResponseHeader } from '../gateway/headers.js';
 import type { SecurityEventRecorder } from '../identity/security-events.js';
 import type { SecuritySeverity } from '../store/records.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -53,11 +54,6 @@ interface Shared {
   readonly headers: boolean;
 }
 
-interface RateHeaders {
-  policy: string[];
-  state: string[];
-}
-
 const SAFE_KEY = /^[\x21-\x7e]{0,64}$/;
 
 /** The identity a security event names, as authentication's own events do: `key:<id>` or `<issuer>:<sub>`. */
@@ -72,7 +68,6 @@ export class TrafficProtection {
   private readonly redis: LimitRedis | undefined;
   private readonly redisStore: RedisLimiterStore | undefined;
   private readonly shared = new WeakMap<VigilConfig, Shared>();
-  private readonly rateHeaders = new WeakMap<GatewayContext, RateHeaders>();
   /** Redis outage: routes that already raised their security event for the current outage. */
   private storeDown = false;
   private readonly outageReported = new Set<string>();
@@ -237,7 +232,7 @@ export class TrafficProtection {
       return { id: `${route}:${l.name}:${l.algorithm === 'gcra' ? 'g' : 'w'}${l.limit}/${l.window}b${burst}`, name: l.name, algorithm: l.algorithm, limit: l.limit, windowMs: l.window, burst };
     });
     const keyFns = limits.map((l) => this.keyOf(l.by, l.header, shared));
-    const policy = specs.map((s) => `"${s.name}";q=${s.algorithm === 'gcra' ? s.burst : s.limit};w=${Math.max(1, Math.round(s.windowMs / 1000))}`);
+    const policy = specs.map((s) => `"${s.name}";q=${s.algorithm === 'gcra' ? s.burst : s.limit};w=${Math.max(1, Math.round(s.windowMs / 1000))}`).join(', ');
     const useRedis = config.store === 'redis' && this.redisStore !== undefined;
     const apply = (ctx: GatewayContext, decision: Decision): void => {
       if (shared.headers) this.setRateHeaders(ctx, policy, specs, decision);
@@ -328,18 +323,13 @@ export class TrafficProtection {
   }
 
   /** `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers), one item per limit checked so far. */
-  private setRateHeaders(ctx: GatewayContext, policy: readonly string[], specs: readonly LimitSpec[], decision: Decision): void {
-    let headers = this.rateHeaders.get(ctx);
-    if (!headers) {
-      headers = { policy: [], state: [] };
-      this.rateHeaders.set(ctx, headers);
-    }
-    headers.policy.push(...policy);
-    decision.states.forEach((state, i) => {
-      headers.state.push(`"${(specs[i] as LimitSpec).name}";r=${Math.max(0, state.remaining)};t=${Math.max(0, Math.ceil(state.resetMs / 1000))}`);
+  private setRateHeaders(ctx: GatewayContext, policy: string, specs: readonly LimitSpec[], decision: Decision): void {
+    let state = '';
+    decision.states.forEach((s, i) => {
+      state += `${i === 0 ? '' : ', '}"${(specs[i] as LimitSpec).name}";r=${Math.max(0, s.remaining)};t=${Math.max(0, Math.ceil(s.resetMs / 1000))}`;
     });
-    ctx.res.setHeader('ratelimit-policy', headers.policy.join(', '));
-    ctx.res.setHeader('ratelimit', headers.state.join(', '));
+    addResponseHeader(ctx, 'ratelimit-policy', policy);
+    addResponseHeader(ctx, 'ratelimit', state);
   }
 }
 

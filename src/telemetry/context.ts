@@ -1,12 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-
-/** What every log line written while handling one request carries. */
-export interface RequestContext {
-  requestId: string;
-}
-
-export const requestContext = new AsyncLocalStorage<RequestContext>();
 
 const VALID_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 

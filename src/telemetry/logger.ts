@@ -1,6 +1,5 @@
 import pino from 'pino';
 import type { DestinationStream, Logger } from 'pino';
-import { requestContext } from './context.js';
 import { LineBatcher } from './line-batcher.js';
 import { REDACTED, REDACTED_PATHS } from './redact.js';
 import type { SecretScrubber } from './redact.js';
@@ -17,8 +16,10 @@ export interface LoggerOptions {
 }
 
 /**
- * The process logger: JSON lines (pretty on a TTY), the current request ID on every line written
- * inside a request, secrets removed by field path and by value.
+ * The process logger: JSON lines (pretty on a TTY), secrets removed by field path and by value.
+ * Lines about one gateway request carry its ID as a field (`requestId`, or `correlationId` in a
+ * security event), passed by the code that logs them: no AsyncLocalStorage, whose async hooks
+ * would cost every promise and socket in the process on Node 20.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.format === 'pretty' || (options.format === 'auto' && options.destination === undefined && process.stdout.isTTY === true);
@@ -37,17 +38,12 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       ...common,
       redact: { paths: [...REDACTED_PATHS, ...options.redact], censor: REDACTED },
-      mixin: () => {
-        const ctx = requestContext.getStore();
-        return ctx ? { requestId: ctx.requestId } : {};
-      },
       hooks: { streamWrite: (line) => options.scrubber.scrub(line) },
     },
     destination,
   );
   // The access logger writes to the same destination (whole lines, in order), without field-path
-  // redaction (its record has one fixed shape with no credential field), without the request-ID
-  // mixin (the record carries its ID) and with PII masking applied to the record's free-text
+  // redaction (its record has one fixed shape with no credential field) and with PII masking applied to the record's free-text
   // fields by the caller instead of to the whole line: the three were most of an access line's cost.
   const scrubber = options.scrubber;
   accessLogs.set(logger, {

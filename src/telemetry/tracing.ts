@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
-import type { Context, Span, Tracer } from '@opentelemetry/api';
+import type { Context, Span, SpanContext, Tracer } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { Component } from '../core/lifecycle.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Logger } from './logger.js';
@@ -45,15 +45,18 @@ export class Tracing implements Component {
   readonly tracer: Tracer;
   readonly scrub: (text: string) => string;
   private readonly logger: Logger;
+  private readonly sampleRatio: number;
 
   constructor(options: TracingOptions) {
     const { config, logger } = options;
     this.scrub = options.scrub;
     this.logger = logger;
+    this.sampleRatio = config.sampleRatio;
     const exporter = new OTLPTraceExporter({ url: tracesUrl(config.endpoint), headers: { ...config.headers }, timeoutMillis: 10_000 });
     this.provider = new TracerProvider({
       resource: defaultResource().merge(resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': options.serviceVersion })),
-      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+      // request() samples before a span exists (parent-based, then the ratio); every span it starts is kept.
+      sampler: new AlwaysOnSampler(),
       spanProcessors: [new BatchSpanProcessor({ exporter, maxQueueSize: 4096, maxExportBatchSize: 512, scheduledDelayMillis: 2000 })],
     });
     this.tracer = this.provider.getTracer('vigil-gateway', options.serviceVersion);
@@ -84,10 +87,16 @@ export class Tracing implements Component {
 
   /**
    * The server span of one gateway request, a child of the caller's `traceparent` when it sent a
-   * valid one. `client.address` is the client behind trusted proxies, `network.peer.address` the
-   * direct peer (HTTP semantic conventions).
+   * valid one; undefined when the request is not sampled. `client.address` is the client behind
+   * trusted proxies, `network.peer.address` the direct peer (HTTP semantic conventions). The
+   * sampling decision is OpenTelemetry's parent-based one (a caller's sampled flag is followed
+   * either way; a new trace is sampled at `sampleRatio`), taken before anything is built, so an
+   * unsampled request costs no span, no attributes and no scrubbing; its `traceparent` upstream
+   * continues the caller's trace unsampled (trace-context.ts), as with tracing off.
    */
-  request(req: IncomingMessage, requestId: string, clientIp: string, peerIp: string, tls: boolean): RequestSpan {
+  request(req: IncomingMessage, requestId: string, clientIp: string, peerIp: string, tls: boolean): RequestSpan | undefined {
+    const parent = parentSpanContext(req.headers.traceparent);
+    if (parent ? (parent.traceFlags & TraceFlags.SAMPLED) === 0 : Math.random() >= this.sampleRatio) return undefined;
     const target = req.url ?? '/';
     const query = target.indexOf('?');
     const method = req.method ?? 'GET';
@@ -111,7 +120,7 @@ export class Tracing implements Component {
           'vigil.request_id': requestId,
         },
       },
-      parentContext(req.headers.traceparent),
+      parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT,
     );
     return new RequestSpan(this, span, known ? method : 'HTTP');
   }
@@ -213,16 +222,16 @@ function formatTraceparent(span: Span): string {
   return `00-${traceId}-${spanId}-${traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
 }
 
-/** The caller's trace as the parent context, or the root context (a new trace) when it sent none valid. */
-function parentContext(header: string | string[] | undefined): Context {
+/** The caller's span from its `traceparent`, or undefined (a new trace) when it sent none valid. */
+function parentSpanContext(header: string | string[] | undefined): SpanContext | undefined {
   const match = typeof header === 'string' ? TRACEPARENT.exec(header) : null;
-  if (!match || match[1] === INVALID_TRACE || match[2] === INVALID_SPAN) return ROOT_CONTEXT;
-  return trace.setSpanContext(ROOT_CONTEXT, {
+  if (!match || match[1] === INVALID_TRACE || match[2] === INVALID_SPAN) return undefined;
+  return {
     traceId: match[1] as string,
     spanId: match[2] as string,
     traceFlags: Number.parseInt(match[3] as string, 16) & TraceFlags.SAMPLED,
     isRemote: true,
-  });
+  };
 }
 
 function splitHost(host: string | undefined): { address: string; port: number | undefined } | undefined {

@@ -139,6 +139,35 @@ describe('gateway tracing (OpenTelemetry, OTLP/HTTP)', () => {
     assert.equal(new Set(upstream.seen.map((t) => t.slice(3, 35))).size, 5, 'a new trace per request');
   });
 
+  it('samples new traces at the ratio (not squared) and never samples under an unsampled parent, even at ratio 1', async () => {
+    const receiver = await otlpReceiver();
+    const upstream = await tracedUpstream(false);
+    const half = await startApp({
+      gateway: { routes: [{ name: 'r', prefix: '/r/', upstream: upstream.url, auth: 'none' }] },
+      tracing: { enabled: true, endpoint: receiver.url, sampleRatio: 0.5 },
+    });
+    for (let i = 0; i < 400; i++) await (await request(`${half.gatewayUrl}/r/x`)).body.dump();
+    await half.app.stop();
+    const sampled = receiver.spans().filter((s) => s.kind === SERVER).length;
+    // Binomial(400, 0.5): mean 200, sd 10; a ratio applied twice would give ~100.
+    assert.ok(sampled > 150 && sampled < 250, `${sampled} of 400 sampled`);
+    const flags = upstream.seen.map((t) => t.slice(-2));
+    assert.equal(flags.filter((f) => f === '01').length, sampled, 'exactly the sampled requests tell the upstream so');
+
+    const all = await otlpReceiver();
+    const seen = await tracedUpstream(false);
+    const one = await startApp({
+      gateway: { routes: [{ name: 'r', prefix: '/r/', upstream: seen.url, auth: 'none' }] },
+      tracing: { enabled: true, endpoint: all.url, sampleRatio: 1 },
+    });
+    const unsampled = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    await (await request(`${one.gatewayUrl}/r/x`, { headers: { traceparent: unsampled } })).body.dump();
+    await one.app.stop();
+    assert.equal(all.spans().length, 0);
+    assert.match(seen.seen[0] ?? '', /^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/, 'the caller trace continues unsampled');
+    assert.notEqual(seen.seen[0]?.slice(36, 52), 'b7ad6b7169203331', 'with the gateway hop as parent');
+  });
+
   it('follows a sampled parent even at ratio 0 (parent-based), and a 404 gets a server span too', async () => {
     const receiver = await otlpReceiver();
     const upstream = await tracedUpstream(false);

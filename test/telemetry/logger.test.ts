@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { requestContext, requestIdFrom } from '../../src/telemetry/context.js';
+import { requestIdFrom } from '../../src/telemetry/context.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { SecretScrubber } from '../../src/telemetry/redact.js';
 import { LogCapture } from '../support/helpers.js';
@@ -43,18 +43,6 @@ describe('logger', () => {
     assert.ok(!out.text.includes('eyJhbGciOi'));
     assert.equal(out.lines.length, 2);
     for (const line of out.records()) assert.ok(JSON.stringify(line).includes('[REDACTED]'));
-  });
-
-  it('stamps the request ID of the current request on every line', async () => {
-    const { log, out } = logger();
-    await requestContext.run({ requestId: 'req-123' }, async () => {
-      await new Promise((resolve) => setImmediate(resolve));
-      log.info('inside');
-    });
-    log.info('outside');
-    const [inside, outside] = out.records();
-    assert.equal(inside?.requestId, 'req-123');
-    assert.equal(outside?.requestId, undefined);
   });
 
   it('accepts sane caller request IDs and replaces hostile ones', () => {
