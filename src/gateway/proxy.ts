@@ -7,7 +7,7 @@ import type { GatewayContext } from './context.js';
 import { openTransforms, transformError } from './body-transform.js';
 import type { BodyTransform } from './body-transform.js';
 import { requestHeaders } from './headers.js';
-import { FAILURE_STATUS, ResponseRelay } from './relay.js';
+import { ResponseRelay } from './relay.js';
 import type { AttemptResult } from './relay.js';
 import { upstreamPath } from './router.js';
 import { failedBeforeSending, timedOut, upstreamError } from './upstream-errors.js';
@@ -133,7 +133,7 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
     const target = upstreams.pick(Date.now(), previous);
     if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open) or failing its health check');
     const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry(Date.now());
-    const result = await attemptOnce(ctx, target, body, transform !== undefined && transform.keepsLength !== true, trustedPeer, deadline, metrics, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
+    const result = await attemptOnce(ctx, target, body, transform !== undefined && transform.keepsLength !== true, trustedPeer, deadline, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
     if (result.kind !== 'failed') return;
     if (clientGone) return;
     // A response timeout is not retried: the upstream may still be working on it, and a retry
@@ -149,15 +149,7 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
   }
 }
 
-/** What an attempt's client span records when the attempt did not complete. */
-function attemptFailure(result: AttemptResult): { type: string; message: string } | undefined {
-  if (result.kind === 'done') return undefined;
-  if (result.kind === 'broken') return { type: 'response_interrupted', message: 'the response was cut after it started' };
-  const code = (result.error as { code?: unknown }).code;
-  return { type: result.cut ?? (typeof code === 'string' ? code : result.error.name), message: result.error.message };
-}
-
-/** One try against one target; the breaker, load and metrics learn its outcome. */
+/** One try against one target; the relay tells the breaker, load and metrics its outcome. */
 function attemptOnce(
   ctx: GatewayContext,
   target: UpstreamTarget,
@@ -166,50 +158,15 @@ function attemptOnce(
   transformed: boolean,
   trustedPeer: boolean,
   deadline: number,
-  metrics: UpstreamMetrics,
   setRelay: (relay: ResponseRelay) => void,
   canRetry: () => boolean,
   attempt: number,
 ): Promise<AttemptResult> {
   const { route } = ctx;
-  const sentAt = performance.now();
   const path = upstreamPath(route, target.basePath, ctx.target);
   const span = ctx.span?.attempt(ctx.req.method ?? 'GET', target.origin, target.host, path, attempt);
-  target.inFlight++;
-  ctx.upstream = target.label;
-  ctx.connectMs = ctx.ttfbMs = ctx.upstreamMs = -1;
-  let counted = false;
-  const outcome = (failed: boolean): void => {
-    if (counted) return;
-    counted = true;
-    metrics.attempt(route.name, target.label, failed ? 'failure' : 'success');
-    if (failed) target.breaker.failure(Date.now());
-    else target.breaker.success();
-  };
   return new Promise<AttemptResult>((resolve) => {
-    const relay = new ResponseRelay(ctx, deadline, {
-      onConnect() {
-        const ms = (ctx.connectMs = performance.now() - sentAt);
-        metrics.connected(route.name, target.label, ms / 1000);
-      },
-      onHeaders(status) {
-        const ms = (ctx.ttfbMs = performance.now() - sentAt);
-        target.observeLatency(ms, Date.now());
-        metrics.firstByte(route.name, target.label, ms / 1000);
-        span?.response(status);
-        outcome(FAILURE_STATUS.has(status));
-      },
-      retryStatus: canRetry,
-      settle(result) {
-        target.inFlight--;
-        const ms = (ctx.upstreamMs = performance.now() - sentAt);
-        metrics.finished(route.name, target.label, ms / 1000);
-        // A cut made by the gateway (client gone, body too large) says nothing about the target.
-        if (result.kind === 'failed' && (result.cut === undefined || result.cut === 'total-timeout')) outcome(true);
-        span?.end(attemptFailure(result));
-        resolve(result);
-      },
-    });
+    const relay = new ResponseRelay(ctx, target, span, deadline, canRetry, resolve);
     setRelay(relay);
     target.pool.dispatch(
       {

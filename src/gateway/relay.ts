@@ -4,6 +4,8 @@ import { openTransforms, transformError } from './body-transform.js';
 import type { BodyTransform } from './body-transform.js';
 import type { GatewayContext } from './context.js';
 import { responseHeaders } from './headers.js';
+import type { AttemptSpan } from '../telemetry/tracing.js';
+import type { UpstreamTarget } from './upstream/target.js';
 
 /** Why the gateway itself cut an attempt, when it did. */
 export type CutReason = 'client-gone' | 'body-too-large' | 'body-rejected' | 'total-timeout' | 'retry';
@@ -19,22 +21,14 @@ export type AttemptResult =
 /** Statuses that count as a target failure (breaker) and may be retried before anything is relayed. */
 export const FAILURE_STATUS = new Set([502, 503, 504]);
 
-export interface RelayHooks {
-  /** The request got a connected socket and is being written (after any pool wait and connect). */
-  onConnect(): void;
-  /** Response headers arrived from the target (for latency, breaker and metrics). */
-  onHeaders(status: number): void;
-  /** Whether a 502/503/504 should be retried instead of relayed. */
-  retryStatus(status: number): boolean;
-  settle(result: AttemptResult): void;
-}
-
 /**
- * Relays one upstream attempt's response straight into the client response as undici delivers it.
- * Written against undici's dispatch handler interface rather than `pool.request()` +
- * `stream.pipeline`: that pair builds an AbortSignal and, at the end of every pipeline, a
- * DOMException with a stack trace — measurably the largest per-request cost after the socket
- * writes (bench/README.md).
+ * One upstream attempt: relays the response straight into the client response as undici delivers
+ * it, and tells the target (load, latency, breaker), its metrics, the attempt span and the access
+ * record's timings how it went. Written against undici's dispatch handler interface rather than
+ * `pool.request()` + `stream.pipeline`: that pair builds an AbortSignal and, at the end of every
+ * pipeline, a DOMException with a stack trace — measurably the largest per-request cost after the
+ * socket writes (bench/README.md). The bookkeeping lives in this one object rather than in
+ * per-attempt closures, for the same reason.
  */
 export class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
@@ -47,13 +41,24 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   /** With a transform, the head waits for the first byte it lets through (so a rejection can still be a coded answer). */
   private pendingHead: OutgoingHttpHeaders | undefined;
   private status = 0;
+  /** The target's attempt counter and breaker have heard the outcome. */
+  private counted = false;
+  private readonly sentAt = performance.now();
   private readonly resumeUpstream = (): void => this.controller?.resume();
 
   constructor(
     private readonly ctx: GatewayContext,
+    private readonly target: UpstreamTarget,
+    private readonly span: AttemptSpan | undefined,
     private readonly deadline: number,
-    private readonly hooks: RelayHooks,
-  ) {}
+    /** Whether a 502/503/504 should be retried instead of relayed. */
+    private readonly canRetry: () => boolean,
+    private readonly done: (result: AttemptResult) => void,
+  ) {
+    target.inFlight++;
+    ctx.upstream = target.label;
+    ctx.connectMs = ctx.ttfbMs = ctx.upstreamMs = -1;
+  }
 
   /** Ends the attempt from the gateway's side (client left, body too large or rejected, too slow, retrying). */
   abort(reason: CutReason, error?: Error): void {
@@ -63,19 +68,26 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     this.controller?.abort(new Error(reason));
   }
 
+  /** The request got a connected socket and is being written (after any pool wait and connect). */
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    this.hooks.onConnect();
+    const ms = (this.ctx.connectMs = performance.now() - this.sentAt);
+    this.target.series.connect.observe(ms / 1000);
     if (this.cut) controller.abort(new Error(this.cut));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return; // 1xx informational answers are not relayed; the final one follows.
-    this.hooks.onHeaders(statusCode);
-    if (performance.now() > this.deadline) return this.abort('total-timeout');
+    const now = performance.now();
+    const ms = (this.ctx.ttfbMs = now - this.sentAt);
+    this.target.observeLatency(ms, Date.now());
+    this.target.series.ttfb.observe(ms / 1000);
+    this.span?.response(statusCode);
+    this.outcome(FAILURE_STATUS.has(statusCode));
+    if (now > this.deadline) return this.abort('total-timeout');
     const { res } = this.ctx;
     if (res.destroyed) return this.abort('client-gone');
-    if (FAILURE_STATUS.has(statusCode) && this.hooks.retryStatus(statusCode)) {
+    if (FAILURE_STATUS.has(statusCode) && this.canRetry()) {
       this.cut = 'retry';
       this.controller?.abort(new Error(`upstream answered ${statusCode}`));
       return;
@@ -182,6 +194,34 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   private settle(result: AttemptResult): void {
     if (this.settled) return;
     this.settled = true;
-    this.hooks.settle(result);
+    this.target.inFlight--;
+    const ms = (this.ctx.upstreamMs = performance.now() - this.sentAt);
+    this.target.series.total.observe(ms / 1000);
+    // A cut made by the gateway (client gone, body too large) says nothing about the target.
+    if (result.kind === 'failed' && (result.cut === undefined || result.cut === 'total-timeout')) this.outcome(true);
+    this.span?.end(attemptFailure(result));
+    this.done(result);
   }
+
+  /** The attempt counter and the breaker learn the outcome once: at the response head, or at a failure before it. */
+  private outcome(failed: boolean): void {
+    if (this.counted) return;
+    this.counted = true;
+    const { target } = this;
+    if (failed) {
+      target.series.failure.value++;
+      target.breaker.failure(Date.now());
+    } else {
+      target.series.success.value++;
+      target.breaker.success();
+    }
+  }
+}
+
+/** What an attempt's client span records when the attempt did not complete. */
+function attemptFailure(result: AttemptResult): { type: string; message: string } | undefined {
+  if (result.kind === 'done') return undefined;
+  if (result.kind === 'broken') return { type: 'response_interrupted', message: 'the response was cut after it started' };
+  const code = (result.error as { code?: unknown }).code;
+  return { type: result.cut ?? (typeof code === 'string' ? code : result.error.name), message: result.error.message };
 }

@@ -348,7 +348,7 @@ export class GatewayServer implements Component {
       ttfbMs: ms(state.ctx?.ttfbMs),
       upstreamMs: ms(state.ctx?.upstreamMs),
     };
-    if (this.deps.config.log.accessLog) this.logAccess(record);
+    if (this.deps.config.log.accessLog) this.logAccess(record, req);
     this.deps.onAccess(record);
   }
 
@@ -357,10 +357,12 @@ export class GatewayServer implements Component {
    * and masked one by one; the line itself still goes through the secret scrubber. The stored
    * record stays as it is; a copy is logged only when masking changed something.
    */
-  private logAccess(record: AccessRecord): void {
+  private logAccess(record: AccessRecord, req: IncomingMessage): void {
     const { scrub, logger } = this.accessLog;
     const path = scrub(record.path);
-    const requestId = scrub(record.requestId);
+    // A request ID Vigil generated (a UUID) carries nothing of the caller's; one the caller sent may.
+    const sent = req.headers['x-request-id'] ?? req.headers['x-correlation-id'];
+    const requestId = sent === undefined ? record.requestId : scrub(record.requestId);
     const clientIp = scrub(record.clientIp);
     const logged = path === record.path && requestId === record.requestId && clientIp === record.clientIp ? record : { ...record, path, requestId, clientIp };
     logger.info({ access: logged }, 'request');

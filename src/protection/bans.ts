@@ -59,6 +59,8 @@ export interface BanDeps {
 export class BanService implements BanCheck {
   private active = new Map<string, Ban>();
   private addresses = new BlockList();
+  /** IP bans in `addresses`: none (the usual case) answers every request without a BlockList lookup. */
+  private ipBans = 0;
   private readonly allow: BlockList | undefined;
   private readonly buckets = new Map<string, { level: number; at: number }>();
   private revision = -1;
@@ -104,6 +106,7 @@ export class BanService implements BanCheck {
   }
 
   bannedAddress(ip: string): Ban | undefined {
+    if (this.ipBans === 0) return undefined;
     const plain = plainAddress(ip);
     if (this.allowListed(plain)) return undefined;
     const family = familyOf(plain);
@@ -262,12 +265,17 @@ export class BanService implements BanCheck {
     const revision = await this.deps.repo.revision();
     const bans = await this.deps.repo.active(this.deps.clock.now());
     const addresses = new BlockList();
+    let ipBans = 0;
     for (const ban of bans) {
       const cidr = ban.kind === 'ip' ? parseCidr(ban.target) : undefined;
-      if (cidr) addresses.addSubnet(cidr.address, cidr.prefix, cidr.family);
+      if (cidr) {
+        addresses.addSubnet(cidr.address, cidr.prefix, cidr.family);
+        ipBans++;
+      }
     }
     this.active = new Map(bans.map((b) => [b.target, b]));
     this.addresses = addresses;
+    this.ipBans = ipBans;
     this.revision = revision;
   }
 

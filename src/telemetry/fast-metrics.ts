@@ -14,7 +14,7 @@ interface Exported {
 }
 
 abstract class FastMetric<H> {
-  abstract readonly type: 'counter' | 'histogram';
+  abstract readonly type: 'counter' | 'gauge' | 'histogram';
   readonly aggregator = 'sum';
   protected readonly all: H[] = [];
 
@@ -43,6 +43,25 @@ export interface CounterSeries {
 /** A counter; `series(labels).value++` counts. */
 export class FastCounter extends FastMetric<CounterSeries> {
   readonly type = 'counter';
+
+  series(labels: Readonly<Record<string, string>>): CounterSeries {
+    const series = { labels, value: 0 };
+    this.all.push(series);
+    return series;
+  }
+
+  protected values(): Exported[] {
+    return this.all.map((s) => ({ labels: s.labels, value: s.value }));
+  }
+
+  reset(): void {
+    for (const s of this.all) s.value = 0;
+  }
+}
+
+/** A gauge; `series(labels).value += delta`. */
+export class FastGauge extends FastMetric<CounterSeries> {
+  readonly type = 'gauge';
 
   series(labels: Readonly<Record<string, string>>): CounterSeries {
     const series = { labels, value: 0 };

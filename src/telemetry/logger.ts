@@ -50,9 +50,39 @@ export function createLogger(options: LoggerOptions): Logger {
     // On pino's own async file destination, access lines are handed over once per event-loop turn
     // (line-batcher.ts: SonicBoom re-copies its pending buffer on every write).
     logger: pino({ ...common, hooks: { streamWrite: (line) => scrubber.scrubSecrets(line) } }, boom ? new LineBatcher(boom) : destination),
-    scrub: (text) => scrubber.scrub(text),
+    scrub: memoizedScrub(scrubber),
   });
   return logger;
+}
+
+/** Strings longer than this are scrubbed every time rather than remembered. */
+const MEMO_MAX_LENGTH = 512;
+/** Remembered strings; the cache starts over when full. */
+const MEMO_MAX_ENTRIES = 1024;
+
+/**
+ * `scrubber.scrub` remembering its answers: an access line's path and client address repeat from
+ * request to request, and PII detection over them was a visible part of an access line's cost.
+ * Scrubbing is a function of the text and the registered secrets, so the cache is dropped when a
+ * secret is registered.
+ */
+function memoizedScrub(scrubber: SecretScrubber): (text: string) => string {
+  const cache = new Map<string, string>();
+  let version = scrubber.version;
+  return (text) => {
+    if (text.length > MEMO_MAX_LENGTH) return scrubber.scrub(text);
+    if (version !== scrubber.version) {
+      cache.clear();
+      version = scrubber.version;
+    }
+    let out = cache.get(text);
+    if (out === undefined) {
+      out = scrubber.scrub(text);
+      if (cache.size >= MEMO_MAX_ENTRIES) cache.clear();
+      cache.set(text, out);
+    }
+    return out;
+  };
 }
 
 /** The gateway's access log: a logger, and the scrubbing its caller applies to each field that can carry PII or a secret. */

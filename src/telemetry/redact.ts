@@ -37,10 +37,14 @@ export class SecretScrubber {
 
   /** Each registered value with its JSON-escaped form (as it appears inside a serialized string). */
   private readonly values = new Map<string, string>();
+  /** Changes whenever a value is registered, so a cache of scrubbed strings knows it is stale. */
+  version = 0;
 
   /** Registers a value that must never be logged. Very short values are ignored (too many false hits). */
   add(value: string): void {
-    if (value.length >= 4) this.values.set(value, JSON.stringify(value).slice(1, -1));
+    if (value.length < 4 || this.values.has(value)) return;
+    this.values.set(value, JSON.stringify(value).slice(1, -1));
+    this.version++;
   }
 
   /** Secrets out, then PII masked: what every ordinary log line gets. Returns `line` itself when nothing changed. */

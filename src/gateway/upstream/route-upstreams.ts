@@ -27,7 +27,7 @@ export class RouteUpstreams {
         new UpstreamTarget(target, timeouts.connect, tls, upstreams.breaker, (t, state) => {
           metrics.breakerState(config.name, t.label, state);
           if (state === 'open') metrics.ejected(config.name, t.label);
-        }),
+        }, (label) => metrics.target(config.name, label)),
     );
     for (const target of this.targets) metrics.breakerState(config.name, target.label, 'closed');
     this.budget = new RetryBudget(upstreams.retry.budget, 10);

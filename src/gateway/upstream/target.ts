@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
+import type { TargetSeries } from '../upstream-metrics.js';
 import { Breaker } from './breaker.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
 
@@ -24,6 +25,8 @@ export class UpstreamTarget {
   readonly fallback: boolean;
   readonly pool: Pool;
   readonly breaker: Breaker;
+  /** Its connect/first-byte/total histograms and attempt counters. */
+  readonly series: TargetSeries;
   inFlight = 0;
   /** False while the route's active health check has taken this target out of balancing. */
   healthy = true;
@@ -39,6 +42,7 @@ export class UpstreamTarget {
     tls: ConnectionOptions,
     breaker: BreakerOptions,
     onBreaker: (target: UpstreamTarget, state: BreakerState) => void,
+    seriesFor: (label: string) => TargetSeries,
   ) {
     const url = new URL(config.url);
     this.origin = url.origin;
@@ -49,6 +53,7 @@ export class UpstreamTarget {
     this.fallback = config.fallback;
     this.pool = new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 4000, connect: { timeout: connectTimeout, ...tls } });
     this.breaker = new Breaker(breaker, (state) => onBreaker(this, state));
+    this.series = seriesFor(this.label);
   }
 
   /** Peak EWMA: a slower sample takes over at once, faster ones pull the average down gradually. */
