@@ -358,14 +358,14 @@ export class GatewayServer implements Component {
    * record stays as it is; a copy is logged only when masking changed something.
    */
   private logAccess(record: AccessRecord, req: IncomingMessage): void {
-    const { scrub, logger } = this.accessLog;
+    const { scrub, write } = this.accessLog;
     const path = scrub(record.path);
     // A request ID Vigil generated (a UUID) carries nothing of the caller's; one the caller sent may.
     const sent = req.headers['x-request-id'] ?? req.headers['x-correlation-id'];
     const requestId = sent === undefined ? record.requestId : scrub(record.requestId);
     const clientIp = scrub(record.clientIp);
     const logged = path === record.path && requestId === record.requestId && clientIp === record.clientIp ? record : { ...record, path, requestId, clientIp };
-    logger.info({ access: logged }, 'request');
+    write(logged);
   }
 }
 
