@@ -49,7 +49,12 @@ export class ApiKeyService {
   ) {}
 
   hash(secret: string): string {
-    return createHmac('sha256', this.hashSecret).update(secret).digest('hex');
+    return this.digest(secret).toString('hex');
+  }
+
+  /** The HMAC-SHA256 of a key's secret part, as bytes (stored as hex). */
+  digest(secret: string): Buffer {
+    return createHmac('sha256', this.hashSecret).update(secret).digest();
   }
 
   async create(input: { name: string; scopes: string[]; expiresAt: number | null; owner?: string | null; now: number }): Promise<CreatedKey> {
@@ -106,8 +111,17 @@ export type KeyVerdict = { ok: true; key: ApiKey } | { ok: false };
  * changes (checked every `pollMs`), so a key revoked from another process stops working within
  * about that long without a store read per request.
  */
+/** A cached key with its stored hash decoded once, not per request. */
+interface CachedKey {
+  readonly key: ApiKey;
+  readonly hash: Buffer;
+}
+
+/** Compared against when the presented ID is unknown, so the work is the same either way. */
+const NO_HASH = Buffer.alloc(32);
+
 export class KeyCache {
-  private keys = new Map<string, ApiKey>();
+  private keys = new Map<string, CachedKey>();
   private revision = -1;
   private timer: NodeJS.Timeout | undefined;
   private readonly usage: KeyUsageBuffer;
@@ -143,7 +157,7 @@ export class KeyCache {
     const revision = await this.repo.revision();
     if (revision === this.revision) return;
     const keys = await this.repo.list();
-    this.keys = new Map(keys.map((k) => [k.id, k]));
+    this.keys = new Map(keys.map((k) => [k.id, { key: k, hash: Buffer.from(k.hash, 'hex') }]));
     this.revision = revision;
   }
 
@@ -151,11 +165,12 @@ export class KeyCache {
   verify(token: string, now: number, clientIp?: string): KeyVerdict {
     const match = API_KEY_PATTERN.exec(token);
     if (!match) return { ok: false };
-    const key = this.keys.get(match[1] as string);
+    const cached = this.keys.get(match[1] as string);
     // Hash even for unknown IDs so that timing does not reveal which IDs exist.
-    const presented = Buffer.from(this.service.hash(match[2] as string), 'hex');
-    const stored = Buffer.from(key?.hash ?? '0'.repeat(64), 'hex');
+    const presented = this.service.digest(match[2] as string);
+    const stored = cached?.hash ?? NO_HASH;
     const same = presented.length === stored.length && timingSafeEqual(presented, stored);
+    const key = cached?.key;
     if (!key || !same || !keyActive(key, now)) return { ok: false };
     if (clientIp !== undefined) this.usage.note(key.id, clientIp, now);
     return { ok: true, key };
