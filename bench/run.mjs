@@ -894,6 +894,13 @@ async function main() {
       const added = (vigilFixed.latency_us.p50 - direct.latency_us.p50) / 1000;
       ratios.addedP50Ms = added;
       console.log(`  Vigil's added p50 at ${fmtRps(rate)} req/s: ${added.toFixed(3)} ms (target <= 0.2 ms: ${added <= 0.2 ? 'met' : 'NOT met'})`);
+      // The bare proxy's own added latency is the floor of any Node proxy on this machine: what
+      // Vigil adds on top of it is what Vigil's pipeline costs in latency.
+      const bare = fixed.find((f) => f.target === 'bare' && !f.skipped);
+      if (bare) {
+        ratios.addedP50OverBareMs = (vigilFixed.latency_us.p50 - bare.latency_us.p50) / 1000;
+        console.log(`  Vigil's added p50 over the bare proxy's: ${ratios.addedP50OverBareMs.toFixed(3)} ms (the bare proxy itself adds ${((bare.latency_us.p50 - direct.latency_us.p50) / 1000).toFixed(3)} ms)`);
+      }
     }
     for (const f of fixed) for (const p of f.problems ?? []) summary.find((s) => s.target === f.target)?.problems.push(`fixed rate: ${p}`);
   }
