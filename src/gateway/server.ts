@@ -18,10 +18,11 @@ import type { RequestSpan, Tracing } from '../telemetry/tracing.js';
 import { requestIdFrom } from '../telemetry/context.js';
 import { accessLogFor } from '../telemetry/logger.js';
 import type { AccessLog, Logger } from '../telemetry/logger.js';
-import type { GatewayContext, Stage } from './context.js';
+import type { GatewayContext } from './context.js';
 import { GatewayMetrics } from './metrics.js';
 import { answerClientError } from './client-errors.js';
 import { forward } from './proxy.js';
+import { compilePipeline } from './pipeline.js';
 import { UpstreamMetrics } from './upstream-metrics.js';
 import { RouteTable } from './route-table.js';
 import type { RouteEntry } from './route-table.js';
@@ -29,16 +30,13 @@ import { tunnel } from './upgrade.js';
 import type { CompiledRoute } from './router.js';
 import { hasDotSegment } from './router.js';
 import type { SecurityEventRecorder } from '../identity/security-events.js';
-import { authenticate } from './stages/authenticate.js';
-import { authorize, hasRules } from './stages/authorize.js';
 import type { JwtTrust } from './jwt-trust.js';
-import { piiPolicy } from './stages/pii-policy.js';
 import type { PiiTokenizer } from '../pii/tokenize.js';
 import type { TrafficProtection } from '../protection/rate-limit-protection.js';
 import { listen } from '../core/listen.js';
-import { applyCorsHeaders, corsPreflight } from '../protection/cors.js';
+import { applyCorsHeaders } from '../protection/cors.js';
 import { securityHeaderList } from '../protection/headers.js';
-import { hygieneStage, isPreflight, jsonBodyStage, rejectTarget } from '../protection/hygiene.js';
+import { isPreflight, rejectTarget } from '../protection/hygiene.js';
 
 export interface GatewayDeps {
   config: VigilConfig;
@@ -392,30 +390,4 @@ function rejectionHeaders(ctx: GatewayContext): void {
     applyCorsHeaders(out, route.cors, ctx.req.headers.origin);
     for (const [name, value] of Object.entries(out)) if (value !== undefined) res.setHeader(name, value);
   }
-}
-
-function compilePipeline(route: CompiledRoute, deps: GatewayDeps): Stage[] {
-  const stages: Stage[] = [];
-  const protection = deps.protection?.compile(route, deps.config);
-  // 1: IP filters and bans, before anything else is spent on the request.
-  if (protection) stages.push(...protection.entry);
-  // 2: protocol hygiene (OPTIONS outside preflights, path, content type, UTF-8 of headers and query).
-  stages.push(hygieneStage(route.config, route.cors !== undefined, deps));
-  // 3: CORS preflight, answered here without reaching the upstream.
-  if (route.cors) stages.push(corsPreflight(route.cors, route.securityHeaders, deps));
-  // 4: limits keyed by client address, before authentication's work.
-  if (protection) stages.push(...protection.preAuth);
-  const { auth } = route.config;
-  if (auth !== 'none') {
-    const events = deps.securityEvents;
-    stages.push(authenticate(auth, route.config.jwtIssuers, { keys: deps.keys, clock: deps.clock, jwt: deps.jwt, events }));
-    if (hasRules(route.config)) stages.push(authorize(route.config, events, deps.clock));
-  }
-  // 7: identity bans, limits keyed by key, user or header, and concurrency limits.
-  if (protection) stages.push(...protection.postAuth);
-  // 8: body checks (JSON limits on the body as it streams upstream), then PII transforms.
-  if (route.config.hygiene.json.enabled) stages.push(jsonBodyStage(route.config.hygiene.json, deps));
-  const pii = piiPolicy(route, deps);
-  if (pii) stages.push(pii);
-  return stages;
 }
