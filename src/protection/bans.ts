@@ -86,7 +86,7 @@ export class BanService implements BanCheck {
     if (this.config.scenarios.length > 0) this.unsubscribe = this.deps.bus.on('security.event', (event) => this.observe(event));
     const redis = this.deps.redis;
     if (redis) {
-      const subscriber = redis.client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false });
+      const subscriber = redis.client.duplicate({ enableOfflineQueue: true });
       subscriber.on('error', () => undefined);
       subscriber.on('message', (_channel: string, message: string) => void this.fromPeer(message));
       this.subscriber = subscriber;

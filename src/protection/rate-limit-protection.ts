@@ -88,9 +88,6 @@ export class TrafficProtection {
         connectTimeout: redis.connectTimeout,
         commandTimeout: redis.commandTimeout,
         retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-        // The limit scripts of the requests handled in one event-loop turn go out as one write and
-        // their answers are read together (bench/README.md: limiter cost with Redis).
-        enableAutoPipelining: true,
       });
       client.on('error', (err: Error) => this.markDown('(connection)', err, null));
       client.on('ready', () => this.markUp());
