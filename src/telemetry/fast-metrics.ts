@@ -40,10 +40,8 @@ export interface CounterSeries {
   value: number;
 }
 
-/** A counter; `series(labels).value++` counts. */
-export class FastCounter extends FastMetric<CounterSeries> {
-  readonly type = 'counter';
-
+/** One number per label set, read as is at scrape time: the shared body of counters and gauges. */
+abstract class FastValueMetric extends FastMetric<CounterSeries> {
   series(labels: Readonly<Record<string, string>>): CounterSeries {
     const series = { labels, value: 0 };
     this.all.push(series);
@@ -59,23 +57,14 @@ export class FastCounter extends FastMetric<CounterSeries> {
   }
 }
 
+/** A counter; `series(labels).value++` counts. */
+export class FastCounter extends FastValueMetric {
+  readonly type = 'counter';
+}
+
 /** A gauge; `series(labels).value += delta`. */
-export class FastGauge extends FastMetric<CounterSeries> {
+export class FastGauge extends FastValueMetric {
   readonly type = 'gauge';
-
-  series(labels: Readonly<Record<string, string>>): CounterSeries {
-    const series = { labels, value: 0 };
-    this.all.push(series);
-    return series;
-  }
-
-  protected values(): Exported[] {
-    return this.all.map((s) => ({ labels: s.labels, value: s.value }));
-  }
-
-  reset(): void {
-    for (const s of this.all) s.value = 0;
-  }
 }
 
 /** One label set of a histogram: counts per bucket (not cumulative), sum and count. */

@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StoredSecurityEvent } from '../../src/store/records.js';
 import { cliWorkspace } from '../support/cli.js';
-import { startApp, startServer } from '../support/helpers.js';
+import { rawGet, startApp, startServer } from '../support/helpers.js';
 
-/** One raw request with the path exactly as written (a client the gateway refuses); resolves when the connection closed. */
-function raw(port: number, target: string, requestId: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n`));
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
-  });
-}
 
 interface Page {
   events: StoredSecurityEvent[];
@@ -32,8 +21,8 @@ describe('vigil events list', () => {
       gateway: { routes: [{ name: 'agents', prefix: '/agents/', upstream: up.url, auth: 'none' }] },
     });
     const port = app.gateway.address().port;
-    assert.match(await raw(port, '/agents/a%00b', 'corr-path'), /^HTTP\/1\.1 400/);
-    assert.match(await raw(port, '/agents/x?q=%ff', 'corr-enc'), /^HTTP\/1\.1 400/);
+    assert.match(await rawGet(port, '/agents/a%00b', 'corr-path'), /^HTTP\/1\.1 400/);
+    assert.match(await rawGet(port, '/agents/x?q=%ff', 'corr-enc'), /^HTTP\/1\.1 400/);
     // Two older events through the same recorder the gateway uses: a high one and a critical one whose identity carries a terminal escape.
     const t0 = Date.UTC(2026, 0, 1);
     await app.identity.events.record({ at: t0, type: 'auth.ip_locked', severity: 'high', sourceIp: '203.0.113.7', identity: null, correlationId: 'corr-lock', route: null, details: { failures: 20 } });

@@ -1,20 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
-import { parseConfig } from '../../src/config/load.js';
-import { isVigilError } from '../../src/core/errors.js';
-import { startApp, startServer } from '../support/helpers.js';
+import { configError, startApp, startServer } from '../support/helpers.js';
 import { coalescedEvents } from './limits-support.js';
 
-function configError(config: unknown): string {
-  try {
-    parseConfig(JSON.stringify(config), 'test.yaml', {});
-  } catch (err) {
-    assert.ok(isVigilError(err));
-    return err.message;
-  }
-  assert.fail('the config was accepted');
-}
 
 async function corsGateway() {
   const seen: string[] = [];

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '../../src/app.js';
 import type { SecurityEvent, StoredSecurityEvent } from '../../src/store/records.js';
-import { startServer } from '../support/helpers.js';
+import { rawGet, startServer } from '../support/helpers.js';
 import { addUser, errorCode, sessionCookie, startIdentityApp } from '../identity/support.js';
 import { coalescedEvents, get, okUpstream, startProtectedApp } from './limits-support.js';
 
-/** One raw request (the path exactly as written); resolves when the gateway closed the connection. */
-function raw(port: number, target: string, requestId: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n`));
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
-  });
-}
 
 async function stored(app: App, count: number): Promise<StoredSecurityEvent[]> {
   let events = await app.store.securityEvents.query({ limit: 100 });
@@ -44,12 +33,12 @@ describe('security events from the protection stages', () => {
     app.bus.on('security.event', (event) => published.push(event));
     const port = app.gateway.address().port;
     const t0 = clock.now();
-    const answer = await raw(port, '/agents/users%00/alice.smith@example.com', 'corr-1');
+    const answer = await rawGet(port, '/agents/users%00/alice.smith@example.com', 'corr-1');
     assert.match(answer, /^HTTP\/1\.1 400/);
     clock.advance(60_000);
-    await raw(port, '/tools/x?q=%ff', 'corr-2');
+    await rawGet(port, '/tools/x?q=%ff', 'corr-2');
     clock.advance(60_000);
-    await raw(port, '/tools/a%5cb', 'corr-3');
+    await rawGet(port, '/tools/a%5cb', 'corr-3');
 
     const events = await stored(app, 3);
     assert.equal(events.length, 3);
@@ -106,7 +95,7 @@ describe('security events from the protection stages', () => {
     const port = Number(new URL(gatewayUrl).port);
     assert.equal((await get(`${gatewayUrl}/nowhere`)).status, 404);
     const probes = ['/api/../etc/passwd', '/api/./x', '/..', 'http://evil.example/x', '*', '/a/%2e%2e/b'];
-    for (const [i, target] of probes.entries()) assert.match(await raw(port, target, `probe-${i}`), /^HTTP\/1\.1 400/, target);
+    for (const [i, target] of probes.entries()) assert.match(await rawGet(port, target, `probe-${i}`), /^HTTP\/1\.1 400/, target);
     const { events, total } = await coalescedEvents(app, 'hygiene.path_rejected');
     assert.equal(total, probes.length, 'every probe is counted');
     assert.ok(events.length < probes.length, 'and coalesced in the store');

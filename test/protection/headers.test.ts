@@ -4,10 +4,8 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Agent, request } from 'undici';
-import { parseConfig } from '../../src/config/load.js';
 import { HELMET_CSP } from '../../src/config/http-protection-schema.js';
-import { isVigilError } from '../../src/core/errors.js';
-import { startApp, startServer, tempDir } from '../support/helpers.js';
+import { configError, startApp, startServer, tempDir } from '../support/helpers.js';
 
 /** An upstream that sends its own CSP and frame policy, and advertises its stack. */
 async function upstream() {
@@ -35,15 +33,6 @@ const HELMET_DEFAULTS: Record<string, string> = {
   'x-xss-protection': '0',
 };
 
-function configError(config: unknown): string {
-  try {
-    parseConfig(JSON.stringify(config), 'test.yaml', {});
-  } catch (err) {
-    assert.ok(isVigilError(err));
-    return err.message;
-  }
-  assert.fail('the config was accepted');
-}
 
 describe('security headers', () => {
   it('adds helmet’s defaults to upstream responses, keeps the upstream’s own CSP and frame policy, removes X-Powered-By and Server, no HSTS over plain HTTP', async () => {

@@ -4,23 +4,14 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { JsonLimitScanner, pathProblem } from '../../src/protection/hygiene.js';
-import { startApp, startServer } from '../support/helpers.js';
+import { rawExchange, startApp, startServer } from '../support/helpers.js';
 import { coalescedEvents } from './limits-support.js';
 
 /** Sends bytes exactly as given (Node's client would normalise the path) and reads the whole answer. */
-function raw(gatewayUrl: string, bytes: string | Buffer): Promise<{ status: number; head: string; body: string }> {
-  const { port } = new URL(gatewayUrl);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
-      resolve({ status: Number(text.slice(9, 12)), head: text.slice(0, split), body: text.slice(split + 4) });
-    });
-  });
+async function raw(gatewayUrl: string, bytes: string | Buffer): Promise<{ status: number; head: string; body: string }> {
+  const text = await rawExchange(Number(new URL(gatewayUrl).port), bytes);
+  const split = text.indexOf('\r\n\r\n');
+  return { status: Number(text.slice(9, 12)), head: text.slice(0, split), body: text.slice(split + 4) };
 }
 
 function code(body: string): string {

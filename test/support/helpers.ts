@@ -1,6 +1,7 @@
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { Writable } from 'node:stream';
 import { after } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
+import { isVigilError } from '../../src/core/errors.js';
 
 /** A fresh 0700 data directory, removed when the test file ends. */
 export function tempDir(prefix = 'vigil-test-'): string {
@@ -123,4 +125,31 @@ export function browserSession(res: { headers: Record<string, SetCookie | string
   const token = res.headers['x-csrf-token'];
   if (typeof token !== 'string') throw new Error('the response started no session (no x-csrf-token header)');
   return { cookie: cookiePairs(res.headers['set-cookie']).join('; '), 'x-csrf-token': token };
+}
+
+/** Sends bytes exactly as given on a new connection and resolves with everything received once the peer closed it. */
+export function rawExchange(port: number, bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+  });
+}
+
+/** A GET with the path exactly as written (no client normalises it) and a request ID; resolves with the raw answer. */
+export function rawGet(port: number, target: string, requestId: string): Promise<string> {
+  return rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n`);
+}
+
+/** The message of the coded error a configuration is refused with; fails the test when it is accepted. */
+export function configError(config: unknown): string {
+  try {
+    parseConfig(JSON.stringify(config), 'test.yaml', {});
+  } catch (err) {
+    if (isVigilError(err)) return err.message;
+    throw err;
+  }
+  throw new Error('the config was accepted');
 }
