@@ -58,6 +58,7 @@ const OPTIONS = {
     help: "req/s of the open-loop added-latency phase; 'auto': half of Vigil's median saturation throughput; 'off' to skip",
   },
   'fixed-duration': { env: 'BENCH_FIXED_DURATION', default: '10', help: 'seconds of each fixed-rate run (after 2 s of warm-up at the same rate)' },
+  'fixed-rounds': { env: 'BENCH_FIXED_ROUNDS', default: '3', help: 'fixed-rate rounds, each running every target once, interleaved; the table shows medians over the rounds' },
   pin: {
     env: 'BENCH_PIN',
     default: 'isolate',
@@ -122,6 +123,7 @@ function parseOptions(argv) {
     rateLimit: values['rate-limit'],
     fixedRate: values['fixed-rate'] === 'off' ? null : values['fixed-rate'] === 'auto' ? 'auto' : Number(values['fixed-rate']),
     fixedDuration: int('fixed-duration', 1),
+    fixedRounds: int('fixed-rounds', 1),
     vigilNodeArgs: values['vigil-node-args'].split(/\s+/).filter(Boolean),
   };
 }
@@ -652,6 +654,29 @@ function summarize(runs, targetNames) {
   return out;
 }
 
+/**
+ * Vigil's own time per request from its access lines written after `offset`: the whole duration
+ * (request dispatched to response closed) minus the upstream exchange (request handed to the pool
+ * to the upstream's last byte), in µs. What the pipeline spends before forwarding and after the
+ * upstream finished, without the hops to the upstream that every proxy pays.
+ */
+async function inProcessOverheads(file, offset) {
+  const out = [];
+  const lines = createInterface({ input: createReadStream(file, { start: offset }) });
+  for await (const line of lines) {
+    const at = line.indexOf('"access":');
+    if (at === -1) continue;
+    const { status, durationMs, upstreamMs } = JSON.parse(line).access;
+    if (status === 200 && typeof upstreamMs === 'number') out.push(Math.round((durationMs - upstreamMs) * 1000));
+  }
+  return out;
+}
+
+/** The value at percentile `p` of an ascending array. */
+function percentileOf(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
 async function countLines(file, needle) {
   let count = 0;
   const lines = createInterface({ input: createReadStream(file) });
@@ -847,36 +872,64 @@ async function main() {
   const vigilSummary = summary.find((s) => s.target === 'vigil') ?? summary.find((s) => TARGETS[s.target].kind === 'vigil');
   const rate = opts.fixedRate === 'auto' ? (vigilSummary ? Math.round(vigilSummary.rps / 2) : null) : opts.fixedRate;
   if (rate) {
-    console.log(`\nFixed rate ${fmtRps(rate)} req/s (open loop, latency from the scheduled send time), ${opts.fixedDuration} s per target after 2 s of warm-up`);
+    console.log(
+      `\nFixed rate ${fmtRps(rate)} req/s (open loop, latency from the scheduled send time), ${opts.fixedRounds} interleaved round(s) of ${opts.fixedDuration} s per target after 2 s of warm-up; medians over the rounds`,
+    );
+    const eligible = [];
     for (const t of list) {
       const saturation = summary.find((s) => s.target === t.name)?.rps ?? 0;
       if (saturation < rate * 1.25) {
         console.log(`  ${t.name}: skipped, its saturation throughput (${fmtRps(saturation)} req/s) is too close to the rate for an open-loop run`);
         fixed.push({ target: t.name, skipped: true, saturation });
-        continue;
+      } else {
+        eligible.push(t);
+        fixed.push({ target: t.name, rounds: [], overheadUs: [], problems: [] });
       }
-      placeServers(opts, servers, t.name === 'direct' ? 'upstream' : t.name);
-      await sleep(500);
-      if (opts.quiet !== null) await waitForQuiet(servers, opts.quiet, 120_000);
-      const cpuBefore = cpuSnapshot(servers);
-      const f = await runFixedRate(opts, t, rate);
-      f.cpu = cpuUsage(cpuBefore, cpuSnapshot(servers));
-      f.target = t.name;
-      f.problems = [];
-      if (f.non2xx > 0 || f.errors > 0) f.problems.push(`${f.non2xx} non-2xx, ${f.errors} errors`);
-      if (f.ok !== f.sent) f.problems.push(`${f.sent - f.ok} of ${f.sent} requests not answered 2xx`);
-      if (opts.quiet !== null && f.cpu.others > opts.quiet) f.problems.push(`other processes used ${f.cpu.others}% CPU during the run`);
-      fixed.push(f);
+    }
+    for (let round = 1; round <= opts.fixedRounds; round++) {
+      for (const t of eligible) {
+        const f = fixed.find((x) => x.target === t.name);
+        placeServers(opts, servers, t.name === 'direct' ? 'upstream' : t.name);
+        await sleep(500);
+        if (opts.quiet !== null) await waitForQuiet(servers, opts.quiet, 120_000);
+        const logOffset = t.vigil ? statSync(t.vigil.logFile).size : 0;
+        const cpuBefore = cpuSnapshot(servers);
+        const run = await runFixedRate(opts, t, rate);
+        run.cpu = cpuUsage(cpuBefore, cpuSnapshot(servers));
+        f.rounds.push(run);
+        if (t.vigil) {
+          await sleep(200); // the access log is written in batches every 20 ms
+          // The client's 2 s warm-up at the same rate comes first in the log: left out.
+          f.overheadUs.push(...(await inProcessOverheads(t.vigil.logFile, logOffset)).slice(rate * 2));
+        }
+        if (run.non2xx > 0 || run.errors > 0) f.problems.push(`round ${round}: ${run.non2xx} non-2xx, ${run.errors} errors`);
+        if (run.ok !== run.sent) f.problems.push(`round ${round}: ${run.sent - run.ok} of ${run.sent} requests not answered 2xx`);
+        if (opts.quiet !== null && run.cpu.others > opts.quiet) f.problems.push(`round ${round}: other processes used ${run.cpu.others}% CPU during the run`);
+      }
+    }
+    for (const f of fixed) {
+      if (f.skipped) continue;
+      f.latency_us = Object.fromEntries(['p50', 'p90', 'p99', 'p999'].map((k) => [k, median(f.rounds.map((r) => r.latency_us[k]))]));
+      f.sent = f.rounds.reduce((a, r) => a + r.sent, 0);
+      f.ok = f.rounds.reduce((a, r) => a + r.ok, 0);
+      f.schedulerMaxLagUs = Math.max(...f.rounds.map((r) => r.schedulerMaxLagUs));
+      f.othersCpu = Math.max(...f.rounds.map((r) => r.cpu.others));
+      if (f.overheadUs.length > 0) {
+        const sorted = Float64Array.from(f.overheadUs).sort();
+        f.inProcess_us = { requests: sorted.length, p50: percentileOf(sorted, 50), p90: percentileOf(sorted, 90), p99: percentileOf(sorted, 99) };
+      }
+      delete f.overheadUs;
     }
     const direct = fixed.find((f) => f.target === 'direct' && !f.skipped);
     console.log(
       table(
-        ['target', 'p50 ms', 'p90 ms', 'p99 ms', 'p99.9 ms', 'added p50 ms', 'added p99 ms', 'sent', 'ok', 'scheduler max lag ms', 'others cpu%'],
+        ['target', 'p50 ms', 'p50 per round', 'p90 ms', 'p99 ms', 'p99.9 ms', 'added p50 ms', 'added p99 ms', 'sent', 'ok', 'scheduler max lag ms', 'others cpu% (max)'],
         fixed
           .filter((f) => !f.skipped)
           .map((f) => [
             `${f.target}${f.problems.length ? ' !!' : ''}`,
             ms(f.latency_us.p50),
+            f.rounds.map((r) => ms(r.latency_us.p50)).join(' '),
             ms(f.latency_us.p90),
             ms(f.latency_us.p99),
             ms(f.latency_us.p999),
@@ -885,7 +938,7 @@ async function main() {
             f.sent,
             f.ok,
             ms(f.schedulerMaxLagUs),
-            f.cpu.others,
+            f.othersCpu,
           ]),
       ).replace(/^/gm, '  '),
     );
@@ -901,6 +954,13 @@ async function main() {
         ratios.addedP50OverBareMs = (vigilFixed.latency_us.p50 - bare.latency_us.p50) / 1000;
         console.log(`  Vigil's added p50 over the bare proxy's: ${ratios.addedP50OverBareMs.toFixed(3)} ms (the bare proxy itself adds ${((bare.latency_us.p50 - direct.latency_us.p50) / 1000).toFixed(3)} ms)`);
       }
+    }
+    for (const f of fixed) {
+      if (!f.inProcess_us) continue;
+      const { requests, p50, p90, p99 } = f.inProcess_us;
+      console.log(
+        `  ${f.target} in-process time (its access log: total duration minus the upstream exchange, ${requests} requests): p50 ${ms(p50)} ms, p90 ${ms(p90)} ms, p99 ${ms(p99)} ms`,
+      );
     }
     for (const f of fixed) for (const p of f.problems ?? []) summary.find((s) => s.target === f.target)?.problems.push(`fixed rate: ${p}`);
   }
