@@ -93,6 +93,11 @@ export const trustedProxies = z
   .default([])
   .describe('Addresses or CIDRs of proxies in front of Vigil whose X-Forwarded-For/Proto/Host and Forwarded headers are kept; from anyone else they are replaced.');
 
+export const clientAddressHeader = z
+  .enum(['x-forwarded-for', 'forwarded'])
+  .default('x-forwarded-for')
+  .describe('The one header the client address is read from when the peer is a trusted proxy: `x-forwarded-for`, or `forwarded` (RFC 7239 `for=`). The other is never read for it (docs/protection.md).');
+
 const upstreamTarget = z.strictObject({
   url: httpUrl.describe('Base URL of this target; its path is prepended to every forwarded path.'),
   weight: z.number().int().min(1).max(1000).default(1).describe('Share of requests relative to the other targets (round-robin and least-in-flight).'),

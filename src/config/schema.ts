@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checkRouteTls, checkRouteUpstreams, gatewayLimits, listenerTls, routeHeaders, routePii, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
+import { checkRouteTls, checkRouteUpstreams, clientAddressHeader, gatewayLimits, listenerTls, routeHeaders, routePii, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
 import { bansSection, checkBans, checkRouteProtection, ipFilter, protectionSection, routeRateLimits } from './protection-schema.js';
 import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
 import { checkRouteHealth, checkRouteMatch, checkShadowedRoutes, routeHealthCheck, routeMatch } from './gateway-schema.js';
@@ -120,6 +120,7 @@ export const configSchema = z
         maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384).describe('Largest request header block accepted (431 beyond).'),
         limits: gatewayLimits,
         trustedProxies,
+        clientAddressHeader,
         tls: listenerTls,
         jwt: gatewayJwt,
         identityHeaders,

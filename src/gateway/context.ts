@@ -14,8 +14,8 @@ export interface GatewayContext {
   readonly target: string;
   readonly startedAt: number;
   /**
-   * The client: the direct peer, or behind `gateway.trustedProxies` the address X-Forwarded-For
-   * names (client-address.ts). What access records, security events, limits, filters and bans use.
+   * The client: the direct peer, or behind `gateway.trustedProxies` the address X-Forwarded-For or Forwarded
+   * (`gateway.clientAddressHeader`) names (client-address.ts). What access records, security events, limits, filters and bans use.
    */
   readonly clientIp: string;
   /** The direct TCP peer (a proxy, when there is one), as appended to X-Forwarded-For and Forwarded upstream. */

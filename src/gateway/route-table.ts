@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { RouteConfig, VigilConfig } from '../config/schema.js';
 import { cidrList, inList, plainAddress } from '../protection/ip-filter.js';
+import type { ClientAddressHeader } from './client-address.js';
 import { clientAddress } from './client-address.js';
 import type { Stage } from './context.js';
 import type { CompiledRoute } from './router.js';
@@ -26,7 +27,7 @@ function upstreamKey(config: RouteConfig): string | undefined {
 }
 
 /**
- * Everything the gateway derives from `gateway.routes` and `gateway.trustedProxies`, compiled once
+ * Everything the gateway derives from `gateway.routes`, `gateway.trustedProxies` and `clientAddressHeader`, compiled once
  * per config load and swapped as a whole on reload. A request keeps the entry it matched, so a
  * reload never changes a request halfway; routes whose upstream settings did not change keep their
  * pools, load and breaker state across the reload.
@@ -35,6 +36,7 @@ export class RouteTable {
   private readonly router: Router;
   private readonly entries: Map<string, RouteEntry>;
   private readonly trustedProxies: BlockList | undefined;
+  private readonly clientAddressHeader: ClientAddressHeader;
   /** Requests that matched a route of this table and have not finished. */
   private active = 0;
   private idle: (() => void) | undefined;
@@ -51,6 +53,7 @@ export class RouteTable {
       }),
     );
     this.trustedProxies = cidrList(gateway.trustedProxies);
+    this.clientAddressHeader = gateway.clientAddressHeader;
   }
 
   get size(): number {
@@ -87,7 +90,7 @@ export class RouteTable {
 
   /** The request's client address behind the trusted proxies (client-address.ts). */
   clientAddress(peer: string, headers: IncomingHttpHeaders): string {
-    return clientAddress(peer, this.trustedProxies, headers);
+    return clientAddress(peer, this.trustedProxies, headers, this.clientAddressHeader);
   }
 
   /**
