@@ -300,7 +300,7 @@ export class TrafficProtection {
       this.markDown(route, new Error('not connected'), ctx);
     }
     if (onFailure === 'local') return local();
-    this.event(ctx, route, 'ratelimit.failed_closed', 'low', {}, null);
+    this.event(ctx, route, 'ratelimit.failed_closed', 'low', {}, ctx.clientIp);
     throw new VigilError('VGL_RATE_LIMIT_STORE_UNAVAILABLE', 'the rate limit store is unreachable and this route fails closed');
   }
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
+import type { SecurityEvent } from '../../src/store/records.js';
 import { freePort, tempDir } from '../support/helpers.js';
 import { count, eventsOf, get, okUpstream, startChild, startProtectedApp } from './limits-support.js';
 
@@ -113,5 +114,35 @@ describe('rate limits in Redis', () => {
     const direct = new Redis(port, '127.0.0.1');
     assert.equal((await direct.keys(`${PREFIX}rl:api:*`)).length, 1);
     direct.disconnect();
+  });
+
+  it('a closed route while Redis is unreachable: ratelimit.failed_closed names the client address, is coalesced per address, and feeds an IP ban scenario', async () => {
+    const upstream = await okUpstream();
+    const { gatewayUrl, app } = await startProtectedApp({
+      protection: { redis: { url: `redis://127.0.0.1:${await freePort()}`, keyPrefix: PREFIX } },
+      bans: { scenarios: [{ name: 'closed-flood', events: ['ratelimit.failed_closed'], by: 'ip', capacity: 2, leak: '1h', banFor: '1h' }] },
+      gateway: {
+        trustedProxies: ['127.0.0.1'],
+        routes: [{ name: 'strict', prefix: '/strict/', upstream: upstream.url, auth: 'none', rateLimits: { store: 'redis', onStoreFailure: 'closed', limits: [{ name: 'win', by: 'ip', limit: 100, window: '1h' }] } }],
+      },
+    });
+    const published: SecurityEvent[] = [];
+    app.bus.on('security.event', (event) => published.push(event));
+    const from = (ip: string) => get(`${gatewayUrl}/strict/x`, { 'x-forwarded-for': ip });
+    for (let i = 0; i < 3; i++) assert.equal((await from('203.0.113.5')).code, 'VGL_RATE_LIMIT_STORE_UNAVAILABLE');
+    assert.equal((await from('198.51.100.6')).status, 503);
+    const refused = published.filter((e) => e.type === 'ratelimit.failed_closed');
+    assert.deepEqual(refused.map((e) => e.sourceIp), ['203.0.113.5', '203.0.113.5', '203.0.113.5', '198.51.100.6'], 'every refusal reaches the bus with its client');
+    // Stored: the first refusal of each address at once, the other two of 203.0.113.5 held back in its window.
+    assert.deepEqual((await eventsOf(app, 'ratelimit.failed_closed')).map((e) => e.sourceIp).sort(), ['198.51.100.6', '203.0.113.5']);
+    // Three refusals overflow the bucket of 2: that client is banned, the other one is not.
+    let banned = await from('203.0.113.5');
+    for (let i = 0; i < 50 && banned.code !== 'VGL_BANNED'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      banned = await from('203.0.113.5');
+    }
+    assert.equal(banned.code, 'VGL_BANNED');
+    assert.equal((await from('198.51.100.6')).code, 'VGL_RATE_LIMIT_STORE_UNAVAILABLE');
+    assert.equal(upstream.stats.requests, 0);
   });
 });
