@@ -32,6 +32,8 @@ export class RuleEngine implements Component {
   readonly name = 'alert-rules';
   readonly rules: AlertRuleConfig[];
   private readonly evaluators: RuleEvaluator[];
+  private readonly eventEvaluators: EventEvaluator[];
+  private readonly checkEvaluators: CheckStateEvaluator[];
   private readonly open = new Map<string, Alert>();
   /** Firing alerts whose level dropped (critical → warning): since when, for keepFiringFor. */
   private readonly stepDownSince = new Map<string, number>();
@@ -60,6 +62,8 @@ export class RuleEngine implements Component {
           return new AbsenceEvaluator(rule);
       }
     });
+    this.eventEvaluators = this.evaluators.filter((e) => e instanceof EventEvaluator);
+    this.checkEvaluators = this.evaluators.filter((e) => e instanceof CheckStateEvaluator);
   }
 
   async start(): Promise<void> {
@@ -95,15 +99,19 @@ export class RuleEngine implements Component {
     return [...this.open.values()];
   }
 
-  // Results and events are taken in order, each judged at the moment it arrived.
+  // Results and events are taken in order, each judged at the moment it arrived. Most match no
+  // rule (every refused request is a security event): that is decided here, synchronously, so
+  // they queue no evaluation and allocate nothing.
   private onCheckResult(result: CheckResult): void {
+    if (!anyMatches(this.checkEvaluators, result)) return;
     const now = this.deps.clock.now();
-    void this.serial(() => this.evaluate(this.evaluators.filter((e) => e instanceof CheckStateEvaluator && e.observe(result)), now));
+    void this.serial(() => this.evaluate(this.checkEvaluators.filter((e) => e.observe(result)), now));
   }
 
   private onSecurityEvent(event: SecurityEvent): void {
+    if (!anyMatches(this.eventEvaluators, event)) return;
     const now = this.deps.clock.now();
-    void this.serial(() => this.evaluate(this.evaluators.filter((e) => e instanceof EventEvaluator && e.observe(event)), now));
+    void this.serial(() => this.evaluate(this.eventEvaluators.filter((e) => e.observe(event)), now));
   }
 
   private serial(task: () => Promise<void>): Promise<void> {
@@ -315,6 +323,11 @@ export class RuleEngine implements Component {
       }
     }
   }
+}
+
+function anyMatches<T>(evaluators: readonly { matches(item: T): boolean }[], item: T): boolean {
+  for (const evaluator of evaluators) if (evaluator.matches(item)) return true;
+  return false;
 }
 
 /** The alert's ID: the rule name, plus the subject's labels when the rule watches several subjects. */

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { promiseHooks } from 'node:v8';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SecurityEventRecorder } from '../../src/identity/security-events.js';
 import type { Alert, SecurityEvent } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { EventBus } from '../../src/core/bus.js';
 import { tempDir } from '../support/helpers.js';
-import { ManualClock, quietLogger, startEngine, testConfig } from './support.js';
+import { ManualClock, quietLogger, startEngine, testConfig, waitFor } from './support.js';
 
 const states = (changes: Alert[]) => changes.map((a) => `${a.state}:${a.severity}`);
 
@@ -223,6 +224,46 @@ describe('event rules', () => {
     clock.advance(5 * 60_000);
     await again.engine.evaluateNow();
     assert.deepEqual(again.changes.map((a) => a.state), ['resolved'], 'the events left the window');
+  });
+});
+
+describe('events no rule matches', () => {
+  it('are judged at once on the bus: no promise, no queued evaluation; matching ones still go on to alert', async () => {
+    const clock = new ManualClock();
+    const config = testConfig({
+      monitor: { checks: [{ name: 'db', type: 'tcp', host: '127.0.0.1', port: 1 }] },
+      alerting: { rules: [
+        { name: 'brute', kind: 'event', types: ['auth.*', 'keys.revoked'], by: 'sourceIp', window: '5m', op: '>=', warning: 2 },
+        { name: 'db-down', kind: 'checkState', check: 'db' },
+      ] },
+    });
+    const { bus, changes } = await startEngine(config, { clock });
+    const event = (type: string): SecurityEvent => ({ at: clock.now(), type, severity: 'medium', sourceIp: '203.0.113.1', identity: null, correlationId: null, details: {} });
+    const refused = event('ratelimit.exceeded');
+    const otherCheck = { check: 'cache', at: clock.now(), status: 'down' as const, latencyMs: 1, detail: 'refused' };
+    const pendingDb = { ...otherCheck, check: 'db', status: 'pending' as const };
+    let promises = 0;
+    const stopCounting = promiseHooks.onInit(() => promises++);
+    try {
+      for (let i = 0; i < 1000; i++) bus.emit('security.event', refused);
+      bus.emit('security.event', event('auth'));
+      bus.emit('check.result', otherCheck);
+      bus.emit('check.result', pendingDb);
+    } finally {
+      stopCounting();
+    }
+    assert.equal(promises, 0);
+    // The same count sees a matching event queue its evaluation, which fires the rule.
+    const counting = promiseHooks.onInit(() => promises++);
+    try {
+      bus.emit('security.event', event('auth.login_failed'));
+    } finally {
+      counting();
+    }
+    assert.ok(promises > 0);
+    bus.emit('security.event', event('keys.revoked'));
+    await waitFor(() => changes.length > 0, 3000, 'the alert');
+    assert.deepEqual(changes.map((a) => `${a.id}:${a.state}`), ['brute{sourceIp="203.0.113.1"}:firing']);
   });
 });
 

@@ -17,8 +17,13 @@ export class CheckStateEvaluator implements RuleEvaluator {
     this.watched = check !== undefined ? [check] : [...checks].filter(([, type]) => checkTypes === undefined || checkTypes.includes(type)).map(([name]) => name);
   }
 
+  /** Whether the result is news for this rule: a settled result of a watched check. */
+  matches(result: CheckResult): boolean {
+    return result.status !== 'pending' && this.watched.includes(result.check);
+  }
+
   observe(result: CheckResult): boolean {
-    if (result.status === 'pending' || !this.watched.includes(result.check)) return false;
+    if (!this.matches(result)) return false;
     this.latest.set(result.check, result);
     return true;
   }

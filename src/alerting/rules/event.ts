@@ -14,11 +14,19 @@ const MAX_EVENTS_PER_SUBJECT = 10_000;
 export class EventEvaluator implements RuleEvaluator {
   readonly trigger = 'security.event';
   private readonly seen = new Map<string, number[]>();
+  private readonly exact: ReadonlySet<string>;
+  private readonly prefixes: readonly string[];
 
-  constructor(readonly config: EventRuleConfig) {}
+  constructor(readonly config: EventRuleConfig) {
+    this.exact = new Set(config.types.filter((type) => !type.endsWith('*')));
+    this.prefixes = config.types.filter((type) => type.endsWith('*')).map((type) => type.slice(0, -1));
+  }
 
+  /** Whether the rule counts events of this type (`prefix*` or exact). Allocates nothing: it runs for every event on the bus. */
   matches(event: SecurityEvent): boolean {
-    return this.config.types.some((type) => (type.endsWith('*') ? event.type.startsWith(type.slice(0, -1)) : event.type === type));
+    if (this.exact.has(event.type)) return true;
+    for (const prefix of this.prefixes) if (event.type.startsWith(prefix)) return true;
+    return false;
   }
 
   /** Counts an event of a matching type; false when the type does not match. */
