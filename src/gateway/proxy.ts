@@ -130,7 +130,7 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
   upstreams.budget.onRequest(Date.now());
   let previous: UpstreamTarget | undefined;
   for (let attempt = 0; ; attempt++) {
-    const target = upstreams.pick(Date.now(), previous);
+    const target = upstreams.pick(previous);
     if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open) or failing its health check');
     const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry(Date.now());
     const result = await attemptOnce(ctx, target, body, transform !== undefined && transform.keepsLength !== true, trustedPeer, deadline, (r) => (relay = r), replayable ? canRetry : () => false, attempt);

@@ -210,7 +210,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     const { target } = this;
     if (failed) {
       target.series.failure.value++;
-      target.breaker.failure(Date.now());
+      target.breaker.failure();
     } else {
       target.series.success.value++;
       target.breaker.success();

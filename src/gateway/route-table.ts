@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { RouteConfig, VigilConfig } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
 import { cidrList, inList, plainAddress } from '../protection/ip-filter.js';
 import type { ClientAddressHeader } from './client-address.js';
 import { clientAddress } from './client-address.js';
@@ -41,7 +42,7 @@ export class RouteTable {
   private active = 0;
   private idle: (() => void) | undefined;
 
-  constructor(config: VigilConfig, compile: (route: CompiledRoute) => Stage[], metrics: UpstreamMetrics, previous?: RouteTable) {
+  constructor(config: VigilConfig, compile: (route: CompiledRoute) => Stage[], metrics: UpstreamMetrics, clock: Clock, previous?: RouteTable) {
     const { gateway } = config;
     this.router = new Router(gateway.routes, gateway.limits.maxBodyBytes, gateway.identityHeaders);
     this.entries = new Map(
@@ -49,7 +50,7 @@ export class RouteTable {
         const prior = previous?.entries.get(route.name);
         const key = upstreamKey(route.config);
         const reuse = prior !== undefined && key !== undefined && upstreamKey(prior.route.config) === key;
-        return [route.name, { route, stages: compile(route), upstreams: reuse ? prior.upstreams : new RouteUpstreams(route.config, metrics) }];
+        return [route.name, { route, stages: compile(route), upstreams: reuse ? prior.upstreams : new RouteUpstreams(route.config, metrics, clock) }];
       }),
     );
     this.trustedProxies = cidrList(gateway.trustedProxies);

@@ -114,7 +114,7 @@ export class GatewayServer implements Component {
     const { gateway } = deps.config;
     this.metrics = new GatewayMetrics(deps.registry);
     this.upstreamMetrics = new UpstreamMetrics(deps.registry, deps.logger);
-    this.table = new RouteTable(deps.config, (route) => compilePipeline(route, deps), this.upstreamMetrics);
+    this.table = new RouteTable(deps.config, (route) => compilePipeline(route, deps), this.upstreamMetrics, deps.clock);
     // Access lines have one fixed shape with no credential fields: no field-path redaction, and
     // PII masking on the fields that can carry it rather than the whole line (bench/README.md).
     this.accessLog = accessLogFor(deps.logger);
@@ -213,7 +213,7 @@ export class GatewayServer implements Component {
   async reload(config: VigilConfig): Promise<void> {
     const previous = this.table;
     this.deps.jwt.update(config);
-    this.table = new RouteTable(config, (route) => compilePipeline(route, { ...this.deps, config }), this.upstreamMetrics, previous);
+    this.table = new RouteTable(config, (route) => compilePipeline(route, { ...this.deps, config }), this.upstreamMetrics, this.deps.clock, previous);
     for (const route of this.fallbackRoutes) {
       const upstreams = this.table.upstreamsOf(route);
       if (upstreams) upstreams.fallbackOnly = true;

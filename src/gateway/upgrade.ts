@@ -18,7 +18,7 @@ const SET_BY_TUNNEL = new Set(['connection', 'upgrade']);
 export async function tunnel(ctx: GatewayContext, upstreams: RouteUpstreams, trustedPeer: boolean, client: Duplex, head: Buffer): Promise<void> {
   const { req, route } = ctx;
   const protocol = req.headers.upgrade ?? 'websocket';
-  const target = upstreams.pick(Date.now(), undefined);
+  const target = upstreams.pick(undefined);
   if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open) or failing its health check');
   let upstream: { headers: Record<string, string | string[] | undefined>; socket: Duplex };
   const abort = new AbortController();
@@ -35,7 +35,7 @@ export async function tunnel(ctx: GatewayContext, upstreams: RouteUpstreams, tru
     target.breaker.success();
   } catch (err) {
     if (abort.signal.aborted) return;
-    target.breaker.failure(Date.now());
+    target.breaker.failure();
     throw upstreamError(err);
   } finally {
     client.removeListener('close', onClientGone);

@@ -35,7 +35,9 @@ async function bodies(url: string, n: number): Promise<string[]> {
   return out;
 }
 
-const healthCheck = { path: '/health', interval: '150ms', timeout: '150ms', healthyThreshold: 2, unhealthyThreshold: 2 };
+// A probe that outlives its timeout counts as failed: a timeout well above what a loaded machine's
+// stalls can add to a loopback round trip, so that only the answers the tests set decide the verdict.
+const healthCheck = { path: '/health', interval: '1s', timeout: '1s', healthyThreshold: 2, unhealthyThreshold: 2 };
 
 describe('active health checks', () => {
   it('takes a failing target out of balancing and puts it back after passing probes, with a gauge per target', async () => {
@@ -77,13 +79,14 @@ describe('active health checks', () => {
   it('conditions on the body count, no probes without healthCheck, and reload replaces or removes the checkers', async () => {
     const a = await upstream('a');
     const plain = await upstream('plain');
-    const routes = (check: Record<string, unknown> | undefined) => [
+    type Check = Record<string, unknown> | undefined;
+    const routes = (check: Check, plainCheck?: Check) => [
       { name: 'checked', prefix: '/c/', auth: 'none', upstream: a.url, ...(check && { healthCheck: check }) },
-      { name: 'plain', prefix: '/p/', auth: 'none', upstream: plain.url },
+      { name: 'plain', prefix: '/p/', auth: 'none', upstream: plain.url, ...(plainCheck && { healthCheck: plainCheck }) },
     ];
     const { app, gatewayUrl, dataDir } = await startApp({ gateway: { routes: routes({ ...healthCheck, conditions: ['[BODY].ok == true'] }) } });
-    const reload = (check: Record<string, unknown> | undefined) =>
-      app.reloadRoutes(parseConfig(JSON.stringify({ gateway: { listen: { port: 0 }, routes: routes(check) }, console: { listen: { port: 0 } }, store: { dataDir } }), 'r.yaml', {}));
+    const reload = (check: Check, plainCheck?: Check) =>
+      app.reloadRoutes(parseConfig(JSON.stringify({ gateway: { listen: { port: 0 }, routes: routes(check, plainCheck) }, console: { listen: { port: 0 } }, store: { dataDir } }), 'r.yaml', {}));
     await until('probed', () => a.probes('/health') >= 2);
     assert.equal(await (await request(`${gatewayUrl}/c/x`)).body.text(), 'a');
     assert.equal(await (await request(`${gatewayUrl}/p/x`)).body.text(), 'plain');
@@ -94,17 +97,19 @@ describe('active health checks', () => {
     await until('out', async () => (await request(`${gatewayUrl}/c/x`)).statusCode === 503);
     await reload({ ...healthCheck, conditions: ['[BODY].ok == true'] });
     assert.equal((await request(`${gatewayUrl}/c/x`)).statusCode, 503, 'an unchanged checker keeps its verdict across a reload');
+    // The new checker's probes measure the time: a replaced checker still running would probe as
+    // often (at least twice while the new one probes four times); one probe may have been in flight.
     await reload({ ...healthCheck, path: '/ready' });
     const before = a.probes('/health');
-    await until('new path probed', () => a.probes('/ready') >= 2);
-    await sleep(400);
-    assert.ok(a.probes('/health') <= before + 1, 'the replaced checker stopped');
+    await until('new path probed', () => a.probes('/ready') >= 4);
+    assert.ok(a.probes('/health') <= before + 1, `the replaced checker stopped (${a.probes('/health') - before} probes after the reload)`);
 
-    // Without healthCheck the target is in balancing again and nobody probes it.
-    await reload(undefined);
+    // Without healthCheck the target is in balancing again and nobody probes it; a check moved to
+    // the other route measures the time.
+    await reload(undefined, healthCheck);
     assert.equal(await (await request(`${gatewayUrl}/c/x`)).body.text(), 'a');
     const probes = a.probes('/ready') + a.probes('/health');
-    await sleep(400);
+    await until('the other route probed', () => plain.probes('/health') >= 3);
     assert.equal(a.probes('/ready') + a.probes('/health'), probes, 'no probes once healthCheck is removed');
   });
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { startApp, startServer } from '../support/helpers.js';
+import { ManualClock, startApp, startServer } from '../support/helpers.js';
 
 /** An upstream that answers with its name after `delayMs`, or with `status` when set. */
 async function namedUpstream(name: string, options: { delayMs?: number } = {}) {
@@ -34,8 +34,8 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-function appWith(upstreams: Record<string, unknown>) {
-  return startApp({ gateway: { routes: [{ name: 'r', prefix: '/r/', auth: 'none', upstreams }] } });
+function appWith(upstreams: Record<string, unknown>, clock?: ManualClock) {
+  return startApp({ gateway: { routes: [{ name: 'r', prefix: '/r/', auth: 'none', upstreams }] } }, {}, clock);
 }
 
 async function get(url: string, init: Parameters<typeof request>[1] = {}): Promise<{ status: number; body: string }> {
@@ -86,28 +86,31 @@ describe('gateway upstream targets', () => {
     const good = await namedUpstream('good');
     const bad = await namedUpstream('bad');
     bad.state.status = 503;
-    const { gatewayUrl, consoleUrl } = await appWith({
-      targets: [{ url: good.url }, { url: bad.url }],
-      breaker: { failures: 2, openFor: '300ms', maxOpenFor: '10s' },
-      retry: { attempts: 0 },
-    });
+    // The breaker's time is the app's clock, moved by hand: how long the requests take does not matter.
+    const clock = new ManualClock();
+    const { gatewayUrl, consoleUrl } = await appWith(
+      { targets: [{ url: good.url }, { url: bad.url }], breaker: { failures: 2, openFor: '300ms', maxOpenFor: '10s' }, retry: { attempts: 0 } },
+      clock,
+    );
     const badLabel = new URL(bad.url).origin.replace(/[/.]/g, (c) => `\\${c}`);
     const state = () => metric(consoleUrl, new RegExp(`vigil_gateway_breaker_state\\{route="r",target="${badLabel}"\\} (\\d)`));
     for (let i = 0; i < 4; i++) await get(`${gatewayUrl}/r/x`);
     assert.equal(bad.state.hits, 2, 'two failures eject it');
     assert.equal(await state(), 1, 'breaker open');
     for (let i = 0; i < 10; i++) assert.equal((await get(`${gatewayUrl}/r/x`)).body, 'good');
-    assert.equal(bad.state.hits, 2, 'no traffic while ejected');
-    await sleep(350);
+    clock.advance(299);
+    for (let i = 0; i < 4; i++) assert.equal((await get(`${gatewayUrl}/r/x`)).body, 'good');
+    assert.equal(bad.state.hits, 2, 'no traffic while ejected (300 ms)');
+    clock.advance(1);
     // Half-open: exactly one probe; it fails, so the target is out again, now for 600 ms.
     for (let i = 0; i < 6; i++) await get(`${gatewayUrl}/r/x`);
     assert.equal(bad.state.hits, 3, 'one probe only');
     assert.equal(await state(), 1);
     bad.state.status = 200;
-    await sleep(350);
+    clock.advance(599);
     for (let i = 0; i < 4; i++) await get(`${gatewayUrl}/r/x`);
     assert.equal(bad.state.hits, 3, 'the second ejection lasts longer (600 ms)');
-    await sleep(300);
+    clock.advance(1);
     for (let i = 0; i < 6; i++) await get(`${gatewayUrl}/r/x`);
     assert.ok(bad.state.hits >= 5, `recovered target takes traffic again (${bad.state.hits})`);
     assert.equal(await state(), 0, 'breaker closed');

@@ -3,17 +3,9 @@ import { generate } from 'otplib';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { User } from '../../src/store/records.js';
-import { browserHeaders, LogCapture, tempDir } from '../support/helpers.js';
+import { browserHeaders, LogCapture, ManualClock, tempDir } from '../support/helpers.js';
 import type { BrowserHeaders } from '../support/helpers.js';
 
-/** A clock the test moves by hand. */
-export class ManualClock {
-  constructor(public t = Date.UTC(2026, 0, 1)) {}
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 /** A real App (store, console, identity) on free loopback ports with a manual clock; stopped after the file. */
 export async function startIdentityApp(extra: Record<string, unknown> = {}): Promise<{ app: App; clock: ManualClock; log: LogCapture; bootstrap: { username: string; password: string } | undefined }> {

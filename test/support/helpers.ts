@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { after } from 'node:test';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
+import type { Clock } from '../../src/core/clock.js';
 import { isVigilError } from '../../src/core/errors.js';
 
 /** A fresh 0700 data directory, removed when the test file ends. */
@@ -72,17 +73,31 @@ function merge(base: Json, extra: Json): Json {
   return out;
 }
 
+/** A clock the test moves by hand, for timing rules tested without waiting. */
+export class ManualClock implements Clock {
+  constructor(public t = Date.UTC(2026, 0, 1)) {}
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
 /**
  * Starts an App whose config is `config` over a base of free ports and a temp data dir; the app
  * is stopped when the test file ends. JSON is YAML, so the config goes through the real loader.
+ * `clock` replaces the system clock everywhere the app takes one.
  */
-export async function startApp(config: Json, env: NodeJS.ProcessEnv = {}): Promise<{ app: App; log: LogCapture; gatewayUrl: string; consoleUrl: string; dataDir: string }> {
+export async function startApp(
+  config: Json,
+  env: NodeJS.ProcessEnv = {},
+  clock?: Clock,
+): Promise<{ app: App; log: LogCapture; gatewayUrl: string; consoleUrl: string; dataDir: string }> {
   const dataDir = tempDir();
   const log = new LogCapture();
   // CSRF stays on (the default): cookie-session calls send the token with browserHeaders()/browserSession().
   const base: Json = { gateway: { listen: { port: 0 } }, console: { listen: { port: 0 } }, store: { dataDir } };
   const loaded = parseConfig(JSON.stringify(merge(base, config)), 'test.yaml', env);
-  const app = new App(loaded, { env, logDestination: log });
+  const app = new App(loaded, { env, logDestination: log, clock });
   await app.start();
   after(() => app.stop());
   return {

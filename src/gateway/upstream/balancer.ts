@@ -46,25 +46,24 @@ function peakEwma(candidates: UpstreamTarget[], random: () => number): UpstreamT
 export function pickTarget(
   targets: readonly UpstreamTarget[],
   strategy: BalanceStrategy,
-  now: number,
   exclude: UpstreamTarget | undefined,
   random: () => number = Math.random,
 ): UpstreamTarget | undefined {
   if (targets.length === 1) {
     // The common single-target route: no candidate lists to build.
     const only = targets[0] as UpstreamTarget;
-    if (!only.healthy || !only.breaker.canAttempt(now)) return undefined;
-    only.breaker.acquire(now);
+    if (!only.healthy || !only.breaker.canAttempt()) return undefined;
+    only.breaker.acquire();
     return only;
   }
   for (const fallback of [false, true]) {
-    let candidates = targets.filter((t) => t.fallback === fallback && t.healthy && t.breaker.canAttempt(now));
+    let candidates = targets.filter((t) => t.fallback === fallback && t.healthy && t.breaker.canAttempt());
     // A retry prefers another target than the one that just failed, when there is one.
     if (exclude && candidates.length > 1) candidates = candidates.filter((t) => t !== exclude);
     if (candidates.length === 0) continue;
     const chosen =
       strategy === 'round-robin' ? weightedRoundRobin(candidates) : strategy === 'least-in-flight' ? leastInFlight(candidates, random) : peakEwma(candidates, random);
-    chosen.breaker.acquire(now);
+    chosen.breaker.acquire();
     return chosen;
   }
   return undefined;

@@ -1,3 +1,5 @@
+import type { Clock } from '../../core/clock.js';
+
 /** Breaker states, also the values of the `vigil_gateway_breaker_state` gauge. */
 export const BREAKER_STATE = { closed: 0, open: 1, 'half-open': 2 } as const;
 export type BreakerState = keyof typeof BREAKER_STATE;
@@ -26,19 +28,20 @@ export class Breaker {
 
   constructor(
     private readonly options: BreakerOptions,
+    private readonly clock: Clock,
     private readonly onChange: (state: BreakerState) => void,
   ) {}
 
   /** True when a request may be sent now (without claiming the half-open probe). */
-  canAttempt(now: number): boolean {
+  canAttempt(): boolean {
     if (this.state === 'closed') return true;
-    if (this.state === 'open') return now >= this.openUntil;
+    if (this.state === 'open') return this.clock.now() >= this.openUntil;
     return !this.probing;
   }
 
   /** Called for the target actually chosen: claims the single half-open probe when due. */
-  acquire(now: number): void {
-    if (this.state === 'open' && now >= this.openUntil) this.set('half-open');
+  acquire(): void {
+    if (this.state === 'open' && this.clock.now() >= this.openUntil) this.set('half-open');
     if (this.state === 'half-open') this.probing = true;
   }
 
@@ -52,13 +55,13 @@ export class Breaker {
   }
 
   /** Returns true when this failure ejected the target. */
-  failure(now: number): boolean {
+  failure(): boolean {
     this.consecutiveFailures++;
     const wasProbe = this.state === 'half-open';
     this.probing = false;
     if (wasProbe || (this.state === 'closed' && this.consecutiveFailures >= this.options.failures)) {
       this.streak++;
-      this.openUntil = now + Math.min(this.options.maxOpenFor, this.options.openFor * 2 ** (this.streak - 1));
+      this.openUntil = this.clock.now() + Math.min(this.options.maxOpenFor, this.options.openFor * 2 ** (this.streak - 1));
       this.set('open');
       return true;
     }

@@ -1,4 +1,5 @@
 import type { RouteConfig } from '../../config/schema.js';
+import type { Clock } from '../../core/clock.js';
 import type { UpstreamMetrics } from '../upstream-metrics.js';
 import { pickTarget } from './balancer.js';
 import { TargetHealthCheck } from './health-check.js';
@@ -18,13 +19,15 @@ export class RouteUpstreams {
   constructor(
     private readonly config: RouteConfig,
     metrics: UpstreamMetrics,
+    /** The breakers' time: when an ejection ends. */
+    clock: Clock,
   ) {
     const { upstreams, timeouts } = config;
     const targetConfigs = config.upstream !== undefined ? [{ url: config.upstream, weight: 1, fallback: false }] : upstreams.targets;
     const tls = upstreamTlsOptions(config.upstreamTls);
     this.targets = targetConfigs.map(
       (target) =>
-        new UpstreamTarget(target, timeouts.connect, tls, upstreams.breaker, (t, state) => {
+        new UpstreamTarget(target, timeouts.connect, tls, upstreams.breaker, clock, (t, state) => {
           metrics.breakerState(config.name, t.label, state);
           if (state === 'open') metrics.ejected(config.name, t.label);
         }, (label) => metrics.target(config.name, label)),
@@ -46,8 +49,8 @@ export class RouteUpstreams {
   }
 
   /** The target for the next attempt, or undefined when every target is ejected (breaker open) or unhealthy. */
-  pick(now: number, exclude: UpstreamTarget | undefined): UpstreamTarget | undefined {
-    return pickTarget(this.fallbackOnly && this.fallbacks.length > 0 ? this.fallbacks : this.targets, this.config.upstreams.balance, now, exclude);
+  pick(exclude: UpstreamTarget | undefined): UpstreamTarget | undefined {
+    return pickTarget(this.fallbackOnly && this.fallbacks.length > 0 ? this.fallbacks : this.targets, this.config.upstreams.balance, exclude);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
+import type { Clock } from '../../core/clock.js';
 import type { TargetSeries } from '../upstream-metrics.js';
 import { Breaker } from './breaker.js';
 import type { BreakerOptions, BreakerState } from './breaker.js';
@@ -41,6 +42,7 @@ export class UpstreamTarget {
     connectTimeout: number,
     tls: ConnectionOptions,
     breaker: BreakerOptions,
+    clock: Clock,
     onBreaker: (target: UpstreamTarget, state: BreakerState) => void,
     seriesFor: (label: string) => TargetSeries,
   ) {
@@ -52,7 +54,7 @@ export class UpstreamTarget {
     this.weight = config.weight;
     this.fallback = config.fallback;
     this.pool = new Pool(url.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 4000, connect: { timeout: connectTimeout, ...tls } });
-    this.breaker = new Breaker(breaker, (state) => onBreaker(this, state));
+    this.breaker = new Breaker(breaker, clock, (state) => onBreaker(this, state));
     this.series = seriesFor(this.label);
   }
 
