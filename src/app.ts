@@ -18,13 +18,15 @@ import { registerMonitorRoutes } from './console/monitors-routes.js';
 import { ConsoleServer } from './console/server.js';
 import { GatewayServer } from './gateway/server.js';
 import { JwtTrust } from './gateway/jwt-trust.js';
-import { ApiKeyService, KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
+import { KeyCache, loadKeyHashSecret } from './identity/api-keys.js';
+import type { ApiKeyService } from './identity/api-keys.js';
 import { deriveCsrfKey } from './protection/csrf.js';
 import { Identity } from './identity/index.js';
+import { openIdentity } from './identity/open.js';
 import { BatchWriter } from './store/batch-writer.js';
 import { AccessRetention } from './store/access-retention.js';
 import type { AccessRecord } from './store/records.js';
-import { openSqliteStore } from './store/sqlite/sqlite-store.js';
+import { resolveDataDir } from './store/data-dir.js';
 import type { Store } from './store/store.js';
 import { accessLogFor, createLogger } from './telemetry/logger.js';
 import type { Logger } from './telemetry/logger.js';
@@ -51,18 +53,6 @@ export interface AppOptions {
   onBootstrapOwner?: (username: string, password: string) => void;
   /** Log destination; stdout when absent. */
   logDestination?: DestinationStream;
-}
-
-/** The data directory: config first, then VIGIL_DATA_DIR, then ./vigil-data. */
-export function resolveDataDir(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string {
-  return loaded.config.store.dataDir ?? env.VIGIL_DATA_DIR ?? './vigil-data';
-}
-
-/** Opens the store and the key service, for the CLI commands that need only those. */
-export function openIdentity(loaded: LoadedConfig, env: NodeJS.ProcessEnv): { store: Store; keys: ApiKeyService } {
-  const dataDir = resolveDataDir(loaded, env);
-  const store = openSqliteStore(dataDir);
-  return { store, keys: new ApiKeyService(store.keys, loadKeyHashSecret(dataDir)) };
 }
 
 /** One Vigil process: every component, started in order and stopped in reverse. */

@@ -1,38 +1,5 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
-import { withAudit } from '../audit/with-audit.js';
-import { systemClock } from '../core/clock.js';
-import { parseDuration } from '../core/duration.js';
-import { EventBus } from '../core/bus.js';
-import { VigilError } from '../core/errors.js';
-import { SecurityEventRecorder } from '../identity/security-events.js';
-import { BanService } from '../protection/bans.js';
-import type { Ban } from '../store/records.js';
-import { loadVaultLocation } from '../vault/config-secrets.js';
-import { run } from './output.js';
-import { cliActor, withVault } from './vault-session.js';
-import type { VaultSession } from './vault-session.js';
-
-/**
- * Bans by hand, on the store the gateway reads: a running Vigil picks a change up within a second
- * (it polls the ban table), and with Redis every instance does.
- */
-function bansOf(configFile: string | undefined, session: VaultSession): BanService {
-  const { config } = loadVaultLocation(configFile, process.env);
-  const logger = pino({ enabled: false });
-  return new BanService(config.bans, {
-    repo: session.store.bans,
-    clock: systemClock,
-    logger,
-    securityEvents: new SecurityEventRecorder(session.store.securityEvents, logger),
-    bus: new EventBus(() => undefined),
-    ipv6Prefix: config.protection.ipv6Prefix,
-  });
-}
-
-function show(ban: Ban): string {
-  return `${ban.target}\t${ban.kind}\tuntil ${new Date(ban.expiresAt).toISOString()}\toffences ${ban.offences}\t${ban.source}\t${ban.reason}`;
-}
+import { lazyAction } from './output.js';
 
 export function registerBans(program: Command): void {
   const bans = program.command('bans').description('ban and unban addresses, networks and identities');
@@ -44,43 +11,17 @@ export function registerBans(program: Command): void {
     .option('--for <duration>', 'how long, e.g. 1h or 7d', '1h')
     .option('--reason <text>', 'why (stored and shown by list)', 'manual')
     .option('--json', 'print JSON')
-    .action((target: string, opts: { config?: string; for: string; reason: string; json?: boolean }) =>
-      run(async () => {
-        const ms = parseDuration(opts.for);
-        if (ms === undefined || ms <= 0) throw new VigilError('VGL_CLI_USAGE', `--for: '${opts.for}' is not a duration like 1h`);
-        const actor = cliActor();
-        const ban = await withVault(opts.config, async (session) => {
-          const service = bansOf(opts.config, session);
-          return withAudit(session.audit, { at: Date.now(), ...actor, action: 'bans.add', target, details: { durationMs: ms, reason: opts.reason } }, () => service.add(target, ms, opts.reason, actor.actor));
-        });
-        console.log(opts.json ? JSON.stringify(ban) : show(ban));
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/bans.js')).runAdd));
   bans
     .command('list')
     .description('list bans in force')
     .option('-c, --config <file>', 'YAML configuration file')
     .option('--json', 'print JSON')
-    .action((opts: { config?: string; json?: boolean }) =>
-      run(async () => {
-        const list = await withVault(opts.config, (session) => session.store.bans.active(Date.now()));
-        if (opts.json) console.log(JSON.stringify(list));
-        else for (const ban of list) console.log(show(ban));
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/bans.js')).runList));
   bans
     .command('remove')
     .description('lift a ban now')
     .argument('<target>', 'as shown by bans list')
     .option('-c, --config <file>', 'YAML configuration file')
-    .action((target: string, opts: { config?: string }) =>
-      run(async () => {
-        const actor = cliActor();
-        await withVault(opts.config, async (session) => {
-          const service = bansOf(opts.config, session);
-          await withAudit(session.audit, { at: Date.now(), ...actor, action: 'bans.remove', target }, () => service.remove(target));
-        });
-        console.error(`lifted the ban of ${target}`);
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/bans.js')).runRemove));
 }

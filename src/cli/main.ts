@@ -21,6 +21,8 @@ const program = new Command('vigil')
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
+// Each register* declares its commands and options only; a command's implementation (src/cli/actions/)
+// is imported when that command runs (lazyAction), so no command pays for the modules of the others.
 registerStart(program);
 registerDemo(program);
 registerConfig(program);

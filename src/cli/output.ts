@@ -15,3 +15,11 @@ export async function run(body: () => Promise<void> | void): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+/**
+ * A command's action whose implementation (src/cli/actions/) is imported only when that command
+ * runs, so `vigil --help` and each command load just the modules they need. Runs like run().
+ */
+export function lazyAction<A extends unknown[]>(load: () => Promise<(...args: A) => Promise<void> | void>): (...args: A) => Promise<void> {
+  return (...args) => run(async () => (await load())(...args));
+}

@@ -1,43 +1,5 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { VigilError } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
-import { MAX_SECRET_BYTES } from '../vault/secret-store.js';
-import { rotateMasterKey } from '../vault/rotate.js';
-import { run } from './output.js';
-import { cliActor, withVault } from './vault-session.js';
-
-/** The value from --file or stdin (never argv, which other users can see in `ps`). One trailing newline is dropped. */
-async function readValue(file: string | undefined): Promise<Buffer> {
-  let value: Buffer;
-  if (file !== undefined) {
-    try {
-      value = readFileSync(file);
-    } catch (err) {
-      throw new VigilError('VGL_FILE_INVALID', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
-    }
-  } else {
-    if (process.stdin.isTTY) console.error('reading the value from stdin; end with Ctrl-D');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of process.stdin) {
-      chunks.push(chunk as Buffer);
-      size += (chunk as Buffer).length;
-      if (size > MAX_SECRET_BYTES + 2) break;
-    }
-    value = Buffer.concat(chunks);
-  }
-  if (value.at(-1) === 0x0a) value = value.subarray(0, value.at(-2) === 0x0d ? -2 : -1);
-  return value;
-}
-
-function parseVersion(text: string): number {
-  const version = Number(text);
-  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new VigilError('VGL_CLI_USAGE', `'${text}' is not a version number`);
-  return version;
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
+import { lazyAction } from './output.js';
 
 export function registerSecrets(program: Command): void {
   // Values never come from argv (visible in `ps`): a stray extra argument is refused, not ignored.
@@ -50,13 +12,7 @@ export function registerSecrets(program: Command): void {
     .argument('<name>', 'secret name')
     .option(...configOption)
     .option('--file <path>', 'read the value from this file')
-    .action((name: string, opts: { config?: string; file?: string }) =>
-      run(async () => {
-        const value = await readValue(opts.file);
-        const version = await withVault(opts.config, (s) => s.secrets.set(name, value, cliActor()));
-        console.log(`${name} v${version} stored`);
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/secrets.js')).runSet));
   secrets
     .command('get')
     .allowExcessArguments(false)
@@ -65,34 +21,14 @@ export function registerSecrets(program: Command): void {
     .option(...configOption)
     .option('--at <n>', 'a given version instead of the current one')
     .option('--reveal', 'print the value (audited)')
-    .action((name: string, opts: { config?: string; at?: string; reveal?: boolean }) =>
-      run(async () => {
-        const version = opts.at === undefined ? undefined : parseVersion(opts.at);
-        await withVault(opts.config, async (s) => {
-          if (opts.reveal) {
-            process.stdout.write(await s.secrets.reveal(name, cliActor(), version));
-            return;
-          }
-          const versions = await s.secrets.versions(name);
-          const shown = version === undefined ? versions.at(-1) : versions.find((v) => v.version === version);
-          if (!shown) throw new VigilError('VGL_SECRET_NOT_FOUND', `secret '${name}' has no version ${version}`);
-          console.log(`${name} v${shown.version} created ${iso(shown.createdAt)} (value hidden; add --reveal to print it)`);
-        });
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/secrets.js')).runGet));
   secrets
     .command('list')
     .allowExcessArguments(false)
     .description('list secret names and current versions (never values)')
     .option(...configOption)
     .option('--json', 'print JSON')
-    .action((opts: { config?: string; json?: boolean }) =>
-      run(async () => {
-        const list = await withVault(opts.config, (s) => s.secrets.list());
-        if (opts.json) return void console.log(JSON.stringify(list));
-        for (const s of list) console.log(`${s.name.padEnd(40)} v${String(s.version).padEnd(5)} ${iso(s.updatedAt)}`);
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/secrets.js')).runList));
   secrets
     .command('versions')
     .allowExcessArguments(false)
@@ -100,13 +36,7 @@ export function registerSecrets(program: Command): void {
     .argument('<name>', 'secret name')
     .option(...configOption)
     .option('--json', 'print JSON')
-    .action((name: string, opts: { config?: string; json?: boolean }) =>
-      run(async () => {
-        const versions = await withVault(opts.config, (s) => s.secrets.versions(name));
-        if (opts.json) return void console.log(JSON.stringify(versions));
-        for (const v of versions) console.log(`v${String(v.version).padEnd(5)} ${iso(v.createdAt)} master key ${v.masterKeyId}`);
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/secrets.js')).runVersions));
   secrets
     .command('rollback')
     .allowExcessArguments(false)
@@ -114,25 +44,14 @@ export function registerSecrets(program: Command): void {
     .argument('<name>', 'secret name')
     .requiredOption('--to <n>', 'the version to restore')
     .option(...configOption)
-    .action((name: string, opts: { config?: string; to: string }) =>
-      run(async () => {
-        const from = parseVersion(opts.to);
-        const version = await withVault(opts.config, (s) => s.secrets.rollback(name, from, cliActor()));
-        console.log(`${name} v${version} stored (value of v${from})`);
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/secrets.js')).runRollback));
   secrets
     .command('delete')
     .allowExcessArguments(false)
     .description('delete a secret and all its versions')
     .argument('<name>', 'secret name')
     .option(...configOption)
-    .action((name: string, opts: { config?: string }) =>
-      run(async () => {
-        await withVault(opts.config, (s) => s.secrets.delete(name, cliActor()));
-        console.log(`${name} deleted`);
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/secrets.js')).runDelete));
   secrets
     .command('rotate-master')
     .allowExcessArguments(false)
@@ -140,22 +59,5 @@ export function registerSecrets(program: Command): void {
     .option(...configOption)
     .option('--batch-size <n>', 'data keys per batch', '100')
     .option('--pause <duration>', 'pause between batches, e.g. 50ms', '0ms')
-    .action((opts: { config?: string; batchSize: string; pause: string }) =>
-      run(async () => {
-        const batchSize = Number(opts.batchSize);
-        if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new VigilError('VGL_CLI_USAGE', '--batch-size must be 1-10000');
-        const pauseMs = parseDuration(opts.pause);
-        if (pauseMs === undefined) throw new VigilError('VGL_CLI_USAGE', `--pause: '${opts.pause}' is not a duration`);
-        const result = await withVault(opts.config, async (s) => {
-          const actor = cliActor();
-          await s.audit.record({ at: Date.now(), ...actor, action: 'secrets.rotate-master', target: '', result: 'requested' });
-          const done = await rotateMasterKey(s.vault, { batchSize, pauseMs, onProgress: (n) => console.error(`re-wrapped ${n} data keys`) });
-          await s.audit.record({ at: Date.now(), ...actor, action: 'secrets.rotate-master', target: done.to, result: 'success', details: { from: done.from, rewrapped: done.rewrapped } });
-          return done;
-        });
-        console.log(`master key is now ${result.to}; ${result.rewrapped} data keys re-wrapped`);
-        if (result.backup) console.log(`the retired key is kept in ${result.backup} (0400) for restoring older backups; delete it once none is kept`);
-        if (!result.promoted) console.log('set VIGIL_MASTER_KEY to the value of VIGIL_MASTER_KEY_NEXT, unset VIGIL_MASTER_KEY_NEXT, and restart');
-      }),
-    );
+    .action(lazyAction(async () => (await import('./actions/secrets.js')).runRotateMaster));
 }

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { resolveDataDir } from '../app.js';
+import { resolveDataDir } from '../store/data-dir.js';
 import { systemClock } from '../core/clock.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';

@@ -1,6 +1,12 @@
 import { closeSync, constants, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { LoadedConfig } from '../config/load.js';
 import { VigilError } from '../core/errors.js';
+
+/** The data directory: config first, then VIGIL_DATA_DIR, then ./vigil-data. */
+export function resolveDataDir(loaded: LoadedConfig, env: NodeJS.ProcessEnv): string {
+  return loaded.config.store.dataDir ?? env.VIGIL_DATA_DIR ?? './vigil-data';
+}
 
 /** Group and other permission bits: any of them set on a secret-holding path is refused. */
 const LOOSE_BITS = 0o077;

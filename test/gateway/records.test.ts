@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { openIdentity } from '../../src/app.js';
+import { openIdentity } from '../../src/identity/open.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startApp, startServer } from '../support/helpers.js';
 
