@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { VigilError } from '../../core/errors.js';
 import { ensureDataDir, ensurePrivateFile } from '../data-dir.js';
@@ -19,6 +19,7 @@ import type { LoginThrottleRepository, MfaRepository, RefreshTokenRepository, Se
 import { SqliteCheckHistory } from './check-history.js';
 import { SqliteSystemSamples } from './system-samples.js';
 import { guarded } from './guarded.js';
+import { openConnection } from './connection.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
 import { SqliteSecurityEvents } from './security-events.js';
@@ -41,16 +42,7 @@ export function openSqliteStore(dataDir: string): SqliteStore {
   const dir = ensureDataDir(dataDir);
   const file = join(dir, DB_FILE);
   ensurePrivateFile(file);
-  let db: Database.Database;
-  try {
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = ON');
-  } catch (err) {
-    throw new VigilError('VGL_STORE_FAILED', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
-  }
+  const db = openConnection(file);
   migrate(db);
   return new SqliteStore(db);
 }
