@@ -19,6 +19,7 @@ import type { LoginThrottleRepository, MfaRepository, RefreshTokenRepository, Se
 import { SqliteCheckHistory } from './check-history.js';
 import { SqliteSystemSamples } from './system-samples.js';
 import { guarded } from './guarded.js';
+import { AccessWriter } from './access-writer.js';
 import { openConnection } from './connection.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
@@ -44,7 +45,8 @@ export function openSqliteStore(dataDir: string): SqliteStore {
   ensurePrivateFile(file);
   const db = openConnection(file);
   migrate(db);
-  return new SqliteStore(db);
+  // Started once the schema is current: the writer thread prepares its statements against it.
+  return new SqliteStore(db, new AccessWriter(file));
 }
 
 function migrate(db: Database.Database): void {
@@ -87,9 +89,13 @@ export class SqliteStore implements Store {
   readonly secrets: SecretRepository;
   readonly audit: AuditRepository;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** Where access records are written: a worker thread with its own connection. */
+    readonly accessWriter: AccessWriter,
+  ) {
     this.keys = new SqliteKeys(db);
-    this.access = new SqliteAccess(db);
+    this.access = new SqliteAccess(db, accessWriter);
     this.checks = new SqliteChecks(db);
     this.checkHistory = new SqliteCheckHistory(db);
     this.systemSamples = new SqliteSystemSamples(db);
@@ -115,36 +121,30 @@ export class SqliteStore implements Store {
     });
   }
 
-  close(): Promise<void> {
+  /** Waits for the access record writer to finish what it was sent, then closes the main connection. */
+  async close(): Promise<void> {
+    await this.accessWriter.close();
     if (this.db.open) this.db.close();
-    return Promise.resolve();
   }
 }
 
+/** Reads on the main connection (WAL readers never block the writer); writes through the writer thread. */
 class SqliteAccess implements AccessRepository {
-  private readonly insertMany;
   private readonly recentStmt;
-  private readonly pruneStmt;
 
-  constructor(db: Database.Database) {
-    const insert = db.prepare(
-      `INSERT INTO access_records (at, request_id, route, method, path, status, duration_ms, client_ip, key_id, error_code)
-       VALUES (@at, @requestId, @route, @method, @path, @status, @durationMs, @clientIp, @keyId, @errorCode)`,
-    );
-    this.insertMany = db.transaction((records: readonly AccessRecord[]) => {
-      for (const record of records) insert.run(record);
-    });
+  constructor(
+    db: Database.Database,
+    private readonly writer: AccessWriter,
+  ) {
     this.recentStmt = db.prepare('SELECT * FROM access_records ORDER BY id DESC LIMIT ?');
-    // Bounded by LIMIT on the `at` index: each call is one short transaction.
-    this.pruneStmt = db.prepare('DELETE FROM access_records WHERE id IN (SELECT id FROM access_records WHERE at < ? ORDER BY at LIMIT ?)');
   }
 
   appendMany(records: readonly AccessRecord[]): Promise<void> {
-    return guarded('access record write', () => this.insertMany(records));
+    return this.writer.appendMany(records);
   }
 
   pruneBefore(before: number, limit: number): Promise<number> {
-    return guarded('access record prune', () => this.pruneStmt.run(before, limit).changes);
+    return this.writer.pruneBefore(before, limit);
   }
 
   recent(limit: number): Promise<AccessRecord[]> {
