@@ -13,18 +13,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { VigilConfig } from '../../src/config/schema.js';
 import type { Logger } from '../../src/telemetry/logger.js';
 
-/** A clock that moves only when the test says so. */
-export class ManualClock implements Clock {
-  constructor(private at = Date.parse('2025-01-01T00:00:00Z')) {}
-
-  now(): number {
-    return this.at;
-  }
-
-  advance(ms: number): void {
-    this.at += ms;
-  }
-}
+export { ManualClock } from '../support/helpers.js';
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3000, what = 'condition'): Promise<T> {

@@ -5,16 +5,9 @@ import { request } from 'undici';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { SecurityEvent } from '../../src/store/records.js';
-import { LogCapture, startServer, tempDir } from '../support/helpers.js';
+import { LogCapture, ManualClock, startServer, tempDir } from '../support/helpers.js';
 
-/** A clock the test moves by hand. */
-export class ManualClock {
-  constructor(public t = Date.UTC(2026, 0, 1)) {}
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
+export { ManualClock };
 
 /** A real App on free loopback ports with a manual clock; stopped after the file. */
 export async function startProtectedApp(config: Record<string, unknown>, options: { dataDir?: string; stop?: boolean } = {}) {
