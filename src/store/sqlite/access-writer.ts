@@ -38,8 +38,8 @@ const RESTART_MAX_MS = 30_000;
  * Requests are answered in the order they were sent. If the thread stops (a crash, or it cannot
  * open the database), what it was sent is rejected with `VGL_STORE_FAILED`, so are the calls made
  * until it is back, and it is started again after 100 ms, doubling to at most 30 s while it keeps
- * failing; the first successful call resets the delay. The thread never keeps the process alive
- * on its own, only while it has requests to answer.
+ * failing; the first successful call resets the delay. The thread starts with the first call and
+ * never keeps the process alive on its own, only while it has requests to answer.
  */
 export class AccessWriter {
   private worker: Worker | undefined;
@@ -51,12 +51,10 @@ export class AccessWriter {
   private downReason = '';
   private restartTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
-  /** Whether anything was ever sent: a store closed without writing (most `vigil` commands) skips the graceful close. */
-  private used = false;
+  /** The thread starts with the first call: a store that never writes access records (most `vigil` commands) never starts it. */
+  private started = false;
 
-  constructor(private readonly file: string) {
-    this.start();
-  }
+  constructor(private readonly file: string) {}
 
   appendMany(records: readonly AccessRecord[]): Promise<void> {
     return this.call('access record write', { op: 'append', cells: flattenAccessRecords(records) }).then(() => undefined);
@@ -95,6 +93,10 @@ export class AccessWriter {
   }
 
   private call(what: string, body: CallBody): Promise<number> {
+    if (!this.started && !this.closing) {
+      this.started = true;
+      this.start();
+    }
     const worker = this.worker;
     if (this.closing) return Promise.reject(failed(what, 'the store is closed'));
     if (!worker) return Promise.reject(failed(what, this.downReason));
@@ -106,7 +108,6 @@ export class AccessWriter {
         reject(failed(what, (err as Error).message));
         return;
       }
-      this.used = true;
       this.pending.set(id, { what, resolve, reject });
       // Keeps the process alive until the answer is in, and no longer.
       if (this.pending.size === 1) worker.ref();
@@ -147,8 +148,6 @@ export class AccessWriter {
     clearTimeout(this.restartTimer);
     const worker = this.worker;
     if (!worker) return Promise.resolve();
-    // Nothing to finish: no need to wait for the thread to come up only to close again.
-    if (!this.used) return worker.terminate().then(() => undefined);
     return new Promise<void>((resolve) => {
       worker.once('exit', () => resolve());
       worker.ref();
