@@ -127,12 +127,12 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
     : limit > 0 || transform
       ? streamedBody(ctx, limit, transform, () => relay?.abort('body-too-large'), (err) => relay?.abort('body-rejected', err))
       : req;
-  upstreams.budget.onRequest(Date.now());
+  upstreams.budget.onRequest();
   let previous: UpstreamTarget | undefined;
   for (let attempt = 0; ; attempt++) {
     const target = upstreams.pick(previous);
     if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open) or failing its health check');
-    const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry(Date.now());
+    const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry();
     const result = await attemptOnce(ctx, target, body, transform !== undefined && transform.keepsLength !== true, trustedPeer, deadline, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
     if (result.kind !== 'failed') return;
     if (clientGone) return;

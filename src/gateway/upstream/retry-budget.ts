@@ -1,3 +1,5 @@
+import type { Clock } from '../../core/clock.js';
+
 /**
  * Caps retries at a share of recent requests, so retries cannot multiply the load on upstreams
  * that are already failing (a retry storm). Counts in a sliding pair of windows.
@@ -14,17 +16,18 @@ export class RetryBudget {
     private readonly ratio: number,
     /** Retries always allowed per window, so a quiet route can still retry. */
     private readonly minPerWindow: number,
+    private readonly clock: Clock,
     private readonly windowMs = 10_000,
   ) {}
 
-  onRequest(now: number): void {
-    this.roll(now);
+  onRequest(): void {
+    this.roll(this.clock.now());
     this.requests++;
   }
 
   /** Takes one retry from the budget; false when the budget is spent. */
-  tryRetry(now: number): boolean {
-    this.roll(now);
+  tryRetry(): boolean {
+    this.roll(this.clock.now());
     const requests = this.requests + this.previousRequests;
     const retries = this.retries + this.previousRetries;
     if (retries >= Math.max(this.minPerWindow, this.ratio * requests)) return false;

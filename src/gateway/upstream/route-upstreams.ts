@@ -19,7 +19,7 @@ export class RouteUpstreams {
   constructor(
     private readonly config: RouteConfig,
     metrics: UpstreamMetrics,
-    /** The breakers' time: when an ejection ends. */
+    /** The breakers' and the retry budget's time: when an ejection ends, when a budget window rolls. */
     clock: Clock,
   ) {
     const { upstreams, timeouts } = config;
@@ -33,7 +33,7 @@ export class RouteUpstreams {
         }, (label) => metrics.target(config.name, label)),
     );
     for (const target of this.targets) metrics.breakerState(config.name, target.label, 'closed');
-    this.budget = new RetryBudget(upstreams.retry.budget, 10);
+    this.budget = new RetryBudget(upstreams.retry.budget, 10, clock);
     this.fallbacks = this.targets.filter((t) => t.fallback);
     const { healthCheck } = config;
     this.healthChecks = healthCheck
