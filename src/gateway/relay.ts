@@ -80,7 +80,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return; // 1xx informational answers are not relayed; the final one follows.
     const now = performance.now();
     const ms = (this.ctx.ttfbMs = now - this.sentAt);
-    this.target.observeLatency(ms, Date.now());
+    this.target.observeLatency(ms);
     this.target.series.ttfb.observe(ms / 1000);
     this.span?.response(statusCode);
     this.outcome(FAILURE_STATUS.has(statusCode));

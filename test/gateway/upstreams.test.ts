@@ -3,7 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Registry } from 'prom-client';
 import { request } from 'undici';
+import { UpstreamMetrics } from '../../src/gateway/upstream-metrics.js';
+import { UpstreamTarget } from '../../src/gateway/upstream/target.js';
 import { ManualClock, startApp, startServer } from '../support/helpers.js';
 
 /** An upstream that answers with its name after `delayMs`, or with `status` when set. */
@@ -64,10 +67,15 @@ describe('gateway upstream targets', () => {
 
   it('peak-EWMA sends most requests to the faster target; least-in-flight avoids the busy one', async () => {
     // 150 ms against ~1 ms: a loaded machine's hiccups on the fast one stay well below the slow one's latency.
+    // The decay runs on the app's clock, moved 1 s per request: how fast the machine sends them does not matter.
     const slow = await namedUpstream('slow', { delayMs: 150 });
     const fast = await namedUpstream('fast');
-    const ewma = await appWith({ balance: 'peak-ewma', targets: [{ url: slow.url }, { url: fast.url }] });
-    for (let i = 0; i < 30; i++) await get(`${ewma.gatewayUrl}/r/x`);
+    const clock = new ManualClock();
+    const ewma = await appWith({ balance: 'peak-ewma', targets: [{ url: slow.url }, { url: fast.url }] }, clock);
+    for (let i = 0; i < 30; i++) {
+      await get(`${ewma.gatewayUrl}/r/x`);
+      clock.advance(1000);
+    }
     assert.ok(fast.state.hits >= 25, `fast got ${fast.state.hits} of 30, slow ${slow.state.hits}`);
 
     const busy = await namedUpstream('busy', { delayMs: 300 });
@@ -80,6 +88,22 @@ describe('gateway upstream targets', () => {
     }));
     // Round-robin would give it 10; ties (both idle) are broken at random.
     assert.ok(busy.state.hits <= 5, `busy got ${busy.state.hits} of 20`);
+  });
+
+  it('peak-EWMA latency: a slower sample takes over at once, a faster one weighs by the time since the last on the route clock', async () => {
+    const clock = new ManualClock();
+    const metrics = new UpstreamMetrics(new Registry());
+    const target = new UpstreamTarget({ url: 'http://127.0.0.1:1', weight: 1, fallback: false }, 1000, {}, { failures: 5, openFor: 1000, maxOpenFor: 1000 }, clock, () => {}, (label) => metrics.target('r', label));
+    target.observeLatency(100);
+    assert.equal(target.latency, 100, 'the first sample');
+    target.observeLatency(10);
+    assert.equal(target.latency, 100, 'no time passed: a faster sample weighs nothing');
+    clock.advance(10_000); // one decay time
+    target.observeLatency(10);
+    assert.ok(Math.abs(target.latency - (100 * Math.exp(-1) + 10 * (1 - Math.exp(-1)))) < 1e-9, String(target.latency));
+    target.observeLatency(500);
+    assert.equal(target.latency, 500, 'a slower sample takes over at once');
+    await target.pool.close();
   });
 
   it('ejects a failing target (breaker open), probes it once when due, and takes it back when it recovers', async () => {

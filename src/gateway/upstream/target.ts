@@ -33,7 +33,8 @@ export class UpstreamTarget {
   healthy = true;
   /** Peak-EWMA response-header latency in ms (0 until the first sample). */
   latency = 0;
-  private latencyAt = 0;
+  /** When the last sample came, on the route's clock (undefined before the first). */
+  private latencyAt: number | undefined;
   /** Smooth weighted round-robin state (nginx's algorithm). */
   currentWeight = 0;
 
@@ -42,7 +43,7 @@ export class UpstreamTarget {
     connectTimeout: number,
     tls: ConnectionOptions,
     breaker: BreakerOptions,
-    clock: Clock,
+    private readonly clock: Clock,
     onBreaker: (target: UpstreamTarget, state: BreakerState) => void,
     seriesFor: (label: string) => TargetSeries,
   ) {
@@ -58,9 +59,13 @@ export class UpstreamTarget {
     this.series = seriesFor(this.label);
   }
 
-  /** Peak EWMA: a slower sample takes over at once, faster ones pull the average down gradually. */
-  observeLatency(ms: number, now: number): void {
-    if (this.latencyAt === 0 || ms > this.latency) {
+  /**
+   * Peak EWMA: a slower sample takes over at once, faster ones pull the average down gradually, by
+   * the time since the last sample on the route's clock (the one its breakers and retry budget read).
+   */
+  observeLatency(ms: number): void {
+    const now = this.clock.now();
+    if (this.latencyAt === undefined || ms > this.latency) {
       this.latency = ms;
     } else {
       const w = Math.exp(-(now - this.latencyAt) / EWMA_TAU_MS);
