@@ -91,12 +91,12 @@ export const trustedProxies = z
   .array(cidr)
   .max(1000)
   .default([])
-  .describe('Addresses or CIDRs of proxies in front of Vigil whose X-Forwarded-For/Proto/Host and Forwarded headers are kept; from anyone else they are replaced.');
+  .describe('Addresses or CIDRs of proxies in front of Vigil whose forwarding header (the one `clientAddressHeader` names) is kept and appended to; from anyone else all forwarding headers are replaced (docs/gateway.md#forwarding).');
 
 export const clientAddressHeader = z
   .enum(['x-forwarded-for', 'forwarded'])
   .default('x-forwarded-for')
-  .describe('The one header the client address is read from when the peer is a trusted proxy: `x-forwarded-for`, or `forwarded` (RFC 7239 `for=`). The other is never read for it (docs/protection.md).');
+  .describe('The one header the client address is read from when the peer is a trusted proxy: `x-forwarded-for`, or `forwarded` (RFC 7239 `for=`). The other is never read for it, and upstream it is rebuilt from this one rather than passed on (docs/protection.md).');
 
 const upstreamTarget = z.strictObject({
   url: httpUrl.describe('Base URL of this target; its path is prepended to every forwarded path.'),

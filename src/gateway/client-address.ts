@@ -51,13 +51,21 @@ function skipSpace(text: string, i: number): number {
   return i;
 }
 
+/** One Forwarded element's `for` node as written, and its `proto` and `host` (each left out when given twice). */
+interface ForwardedElement {
+  readonly node: string | undefined;
+  readonly proto: string | undefined;
+  readonly host: string | undefined;
+}
+
 /**
- * The `for` node of one Forwarded element (`for=…;proto=…;by=…`, parameter names in any case,
- * values as tokens or quoted strings); undefined when the element has none, has it twice, or is
- * malformed anywhere.
+ * One Forwarded element (`for=…;proto=…;by=…`, parameter names in any case, values as tokens or
+ * quoted strings); undefined when it is malformed anywhere or has `for` twice.
  */
-function forwardedFor(element: string): string | undefined {
+function forwardedElement(element: string): ForwardedElement | undefined {
   let node: string | undefined;
+  let proto: string | null | undefined;
+  let host: string | null | undefined;
   let i = 0;
   for (;;) {
     i = skipSpace(element, i);
@@ -95,8 +103,15 @@ function forwardedFor(element: string): string | undefined {
     if (name === 'for') {
       if (node !== undefined) return undefined;
       node = value;
-    }
+    } else if (name === 'proto') proto = proto === undefined ? value : null;
+    else if (name === 'host') host = host === undefined ? value : null;
   }
+  return { node, proto: proto ?? undefined, host: host ?? undefined };
+}
+
+/** The address a Forwarded element's `for` names; undefined when it names none or the element is malformed. */
+function forwardedFor(element: string): string | undefined {
+  const node = forwardedElement(element)?.node;
   return node === undefined ? undefined : nodeAddress(node);
 }
 
@@ -165,4 +180,80 @@ export function clientAddress(peer: string, trusted: BlockList | undefined, head
   if (header === undefined) return ip;
   const value = Array.isArray(header) ? header.join(',') : header;
   return from === 'forwarded' ? walkForwarded(value, trusted, ip) : walkForwardedFor(value, trusted, ip);
+}
+
+/** A URI scheme (RFC 3986 §3.1), for a `proto=` passed on as X-Forwarded-Proto. */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
+/** A host and port that go into a header unquoted or in quotes as they are: the Host Vigil itself puts in `Forwarded`, or a `host=` passed on. */
+export const PLAIN_HOST = /^[A-Za-z0-9.:[\]-]+$/;
+
+/**
+ * What the trusted chain said before Vigil, read from the one header `gateway.clientAddressHeader`
+ * names, so that the forwarding headers sent upstream all tell the same story (headers.ts).
+ */
+export interface PriorForwarding {
+  /** The header the chain was read from; the other one the caller sent is never passed on. */
+  readonly from: ClientAddressHeader;
+  /**
+   * Its hops, left to right, as the client-address walk reads them: addresses (ports dropped, IPv4-mapped
+   * IPv6 as IPv4), and at the left end `undefined` for a hop that names none (`unknown`, obfuscated,
+   * malformed), where the walk would stop: what lies to its left is the client's own unchecked claim
+   * and is left out.
+   */
+  readonly hops: readonly (string | undefined)[];
+  /** With `from: 'forwarded'`: `proto=` and `host=` of the element that names the client (where the walk stops), when present and well-formed. */
+  readonly proto: string | undefined;
+  readonly host: string | undefined;
+}
+
+function forwardedForHops(value: string): (string | undefined)[] {
+  const hops: (string | undefined)[] = [];
+  const elements = value.split(',');
+  for (let i = elements.length - 1; i >= 0; i--) {
+    const hop = nodeAddress(elements[i] ?? '');
+    hops.push(hop);
+    if (hop === undefined) break;
+  }
+  return hops.reverse();
+}
+
+function forwardedHops(value: string, trusted: BlockList): PriorForwarding {
+  const hops: (string | undefined)[] = [];
+  let client: ForwardedElement | undefined;
+  let walking = true;
+  let end = value.length;
+  for (;;) {
+    const start = elementStart(value, end);
+    const element = start === -1 ? undefined : forwardedElement(value.slice(start, end));
+    const hop = element?.node === undefined ? undefined : nodeAddress(element.node);
+    hops.push(hop);
+    if (hop === undefined) break;
+    if (walking) {
+      client = element;
+      walking = inList(trusted, hop);
+    }
+    if (start === 0) break;
+    end = start - 1;
+  }
+  const proto = client?.proto;
+  const host = client?.host;
+  return {
+    from: 'forwarded',
+    hops: hops.reverse(),
+    proto: proto !== undefined && SCHEME.test(proto) ? proto.toLowerCase() : undefined,
+    host: host !== undefined && PLAIN_HOST.test(host) ? host : undefined,
+  };
+}
+
+/**
+ * The chain behind a trusted proxy peer, for the forwarding headers sent upstream; undefined when the
+ * peer is not one (what it sent is the client's own claim). Read when the request is forwarded, not
+ * before: a request refused on the way costs nothing here.
+ */
+export function priorForwarding(peer: string, trusted: BlockList | undefined, headers: IncomingHttpHeaders, from: ClientAddressHeader): PriorForwarding | undefined {
+  if (!trusted || !inList(trusted, plainAddress(peer))) return undefined;
+  const header = headers[from];
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value === undefined || value.trim() === '') return { from, hops: [], proto: undefined, host: undefined };
+  return from === 'forwarded' ? forwardedHops(value, trusted) : { from, hops: forwardedForHops(value), proto: undefined, host: undefined };
 }

@@ -1,4 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { PLAIN_HOST } from './client-address.js';
+import type { PriorForwarding } from './client-address.js';
 import type { Caller, GatewayContext } from './context.js';
 import type { IdentityHeaderNames } from './router.js';
 import { upstreamTraceparent } from './trace-context.js';
@@ -24,18 +26,25 @@ function connectionTokens(value: string | string[] | undefined): string[] {
   return (Array.isArray(value) ? value.join(',') : value).toLowerCase().split(',').map((t) => t.trim());
 }
 
-/** A `Forwarded` node: IPv6 addresses are quoted and bracketed (RFC 7239 §6). */
-function forwardedNode(ip: string): string {
+/** A `Forwarded` node: IPv6 addresses are quoted and bracketed (RFC 7239 §6); a hop that names no address is `unknown`. */
+function forwardedNode(ip: string | undefined): string {
+  if (ip === undefined) return 'unknown';
   return ip.includes(':') ? `"[${ip}]"` : ip;
 }
 
 /**
  * The header list sent upstream. `traceparent` names the attempt's client span when tracing is on;
- * without tracing, the caller's trace continues with a fresh hop id (trace-context.ts). `X-Forwarded-*` and `Forwarded` from the client are kept (and
- * appended to) only when the peer is a trusted proxy; from anyone else they are replaced, so a
- * caller cannot spoof its address or scheme to the upstream.
+ * without tracing, the caller's trace continues with a fresh hop id (trace-context.ts).
+ *
+ * Forwarding headers: from a peer that is not a trusted proxy (`prior` undefined) every incoming one
+ * is replaced by Vigil's own hop, so a caller cannot spoof its address or scheme to the upstream.
+ * Behind a trusted proxy only the header Vigil reads the client address from is kept and appended
+ * to; the other is rebuilt from the same chain (`prior.hops`), never passed on, because a proxy
+ * that writes one usually passes the other through from the client untouched. X-Forwarded-Proto and
+ * -Host follow X-Forwarded-For: kept when Vigil reads it, otherwise taken from the Forwarded element
+ * that names the client.
  */
-export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstreamHost: string, traceparent?: string, transformed = false): string[] {
+export function requestHeaders(ctx: GatewayContext, prior: PriorForwarding | undefined, upstreamHost: string, traceparent?: string, transformed = false): string[] {
   const { req, route } = ctx;
   const raw = req.rawHeaders;
   const drop = route.dropRequestHeaders;
@@ -52,21 +61,35 @@ export function requestHeaders(ctx: GatewayContext, trustedPeer: boolean, upstre
   const headers = req.headers;
   const proto = ctx.tls ? 'https' : 'http';
   const host = headers.host;
-  const priorFor = trustedPeer ? joined(headers['x-forwarded-for']) : undefined;
-  const priorForwarded = trustedPeer ? joined(headers.forwarded) : undefined;
-  const forwardedProto = trustedPeer ? (joined(headers['x-forwarded-proto']) ?? proto) : proto;
-  const forwardedHost = trustedPeer ? (joined(headers['x-forwarded-host']) ?? host) : host;
+  const peer = ctx.peerIp;
+  let element = `for=${forwardedNode(peer)};proto=${proto}`;
+  if (host !== undefined && PLAIN_HOST.test(host)) element += `;host="${host}"`;
+  let forwardedFor = peer;
+  let forwarded = element;
+  let forwardedProto = proto;
+  let forwardedHost = host;
+  if (prior?.from === 'x-forwarded-for') {
+    const kept = joined(headers['x-forwarded-for']);
+    if (kept) forwardedFor = `${kept}, ${peer}`;
+    if (prior.hops.length > 0) forwarded = `${prior.hops.map((hop) => `for=${forwardedNode(hop)}`).join(', ')}, ${element}`;
+    forwardedProto = joined(headers['x-forwarded-proto']) ?? proto;
+    forwardedHost = joined(headers['x-forwarded-host']) ?? host;
+  } else if (prior) {
+    const kept = joined(headers.forwarded);
+    if (kept) forwarded = `${kept}, ${element}`;
+    if (prior.hops.length > 0) forwardedFor = `${prior.hops.map((hop) => hop ?? 'unknown').join(', ')}, ${peer}`;
+    forwardedProto = prior.proto ?? proto;
+    forwardedHost = prior.host ?? host;
+  }
   out.push(
     'host', upstreamHost,
     'x-request-id', ctx.requestId,
     'traceparent', traceparent ?? ctx.span?.traceparent ?? upstreamTraceparent(headers.traceparent),
-    'x-forwarded-for', priorFor ? `${priorFor}, ${ctx.peerIp}` : ctx.peerIp,
+    'x-forwarded-for', forwardedFor,
     'x-forwarded-proto', forwardedProto,
   );
   if (forwardedHost !== undefined) out.push('x-forwarded-host', forwardedHost);
-  let element = `for=${forwardedNode(ctx.peerIp)};proto=${proto}`;
-  if (host !== undefined && /^[A-Za-z0-9.:[\]-]+$/.test(host)) element += `;host="${host}"`;
-  out.push('forwarded', priorForwarded ? `${priorForwarded}, ${element}` : element);
+  out.push('forwarded', forwarded);
   if (ctx.caller) pushIdentity(out, ctx.caller, route.identityHeaders);
   for (const [name, value] of route.setRequestHeaders) out.push(name, value);
   return out;

@@ -3,6 +3,7 @@ import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { VigilError } from '../core/errors.js';
+import type { PriorForwarding } from './client-address.js';
 import type { GatewayContext } from './context.js';
 import { openTransforms, transformError } from './body-transform.js';
 import type { BodyTransform } from './body-transform.js';
@@ -97,7 +98,7 @@ function attemptError(ctx: GatewayContext, result: Extract<AttemptResult, { kind
  * route opted in). A client that goes away aborts the upstream request at once, so an abandoned LLM
  * call stops costing money. Resolves when the exchange is over; rejects with the coded error.
  */
-export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, metrics: UpstreamMetrics, trustedPeer: boolean): Promise<void> {
+export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, metrics: UpstreamMetrics, prior: PriorForwarding | undefined): Promise<void> {
   const { req, res, route } = ctx;
   const { hasBody, length } = declaredBody(ctx);
   const max = route.maxBodyBytes;
@@ -133,7 +134,7 @@ export async function forward(ctx: GatewayContext, upstreams: RouteUpstreams, me
     const target = upstreams.pick(previous);
     if (!target) throw new VigilError('VGL_GATEWAY_NO_HEALTHY_TARGET', 'no healthy upstream target: every target is ejected (circuit open) or failing its health check');
     const canRetry = (): boolean => attempt < retry.attempts && !clientGone && upstreams.budget.tryRetry();
-    const result = await attemptOnce(ctx, target, body, transform !== undefined && transform.keepsLength !== true, trustedPeer, deadline, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
+    const result = await attemptOnce(ctx, target, body, transform !== undefined && transform.keepsLength !== true, prior, deadline, (r) => (relay = r), replayable ? canRetry : () => false, attempt);
     if (result.kind !== 'failed') return;
     if (clientGone) return;
     // A response timeout is not retried: the upstream may still be working on it, and a retry
@@ -156,7 +157,8 @@ function attemptOnce(
   body: Readable | null,
   /** The body's length changes on the way: the client's Content-Length is not forwarded. */
   transformed: boolean,
-  trustedPeer: boolean,
+  /** What trusted proxies said before Vigil (undefined: the peer is not one). */
+  prior: PriorForwarding | undefined,
   deadline: number,
   setRelay: (relay: ResponseRelay) => void,
   canRetry: () => boolean,
@@ -172,7 +174,7 @@ function attemptOnce(
       {
         path,
         method: ctx.req.method as Dispatcher.HttpMethod,
-        headers: requestHeaders(ctx, trustedPeer, target.host, span?.traceparent, transformed),
+        headers: requestHeaders(ctx, prior, target.host, span?.traceparent, transformed),
         body,
         headersTimeout: route.config.timeouts.response,
         bodyTimeout: route.config.timeouts.idle,

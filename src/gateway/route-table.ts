@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { RouteConfig, VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import { cidrList, inList, plainAddress } from '../protection/ip-filter.js';
-import type { ClientAddressHeader } from './client-address.js';
-import { clientAddress } from './client-address.js';
+import { cidrList } from '../protection/ip-filter.js';
+import type { ClientAddressHeader, PriorForwarding } from './client-address.js';
+import { clientAddress, priorForwarding } from './client-address.js';
 import type { Stage } from './context.js';
 import type { CompiledRoute } from './router.js';
 import { Router } from './router.js';
@@ -84,9 +84,9 @@ export class RouteTable {
     if (this.active === 0) this.idle?.();
   }
 
-  /** True when the direct peer is one of `gateway.trustedProxies` (its forwarding headers are kept and appended to). */
-  isTrustedProxy(peer: string): boolean {
-    return this.trustedProxies !== undefined && inList(this.trustedProxies, plainAddress(peer));
+  /** What the trusted proxies said before Vigil, for the forwarding headers sent upstream; undefined when the peer is not one (client-address.ts). */
+  priorForwarding(peer: string, headers: IncomingHttpHeaders): PriorForwarding | undefined {
+    return priorForwarding(peer, this.trustedProxies, headers, this.clientAddressHeader);
   }
 
   /** The request's client address behind the trusted proxies (client-address.ts). */

@@ -281,7 +281,6 @@ export class GatewayServer implements Component {
       if (entry) state.table = table;
       if (!entry) throw noRoute(table, pathname, req, res);
       const { route, stages, upstreams } = entry;
-      const trustedPeer = table.isTrustedProxy(state.peerIp);
       state.route = route;
       state.span?.route(route.name);
       this.upstreamMetrics.inFlightDelta(route.name, 1);
@@ -293,11 +292,12 @@ export class GatewayServer implements Component {
         // A stage that answered the request itself (a CORS preflight) ends it here.
         if (res.writableEnded) return;
       }
+      const prior = table.priorForwarding(state.peerIp, req.headers);
       if (upgrade) {
-        await tunnel(ctx, upstreams, trustedPeer, upgrade.socket, upgrade.head);
+        await tunnel(ctx, upstreams, prior, upgrade.socket, upgrade.head);
         state.upgraded = true;
       } else {
-        await forward(ctx, upstreams, this.upstreamMetrics, trustedPeer);
+        await forward(ctx, upstreams, this.upstreamMetrics, prior);
       }
     } catch (err) {
       state.errorCode = this.reject(res, err, requestId, state.ctx);

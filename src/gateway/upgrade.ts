@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { VigilError } from '../core/errors.js';
+import type { PriorForwarding } from './client-address.js';
 import type { GatewayContext } from './context.js';
 import { requestHeaders, responseHeaders } from './headers.js';
 import { upstreamError } from './upstream-errors.js';
@@ -15,7 +16,7 @@ const SET_BY_TUNNEL = new Set(['connection', 'upgrade']);
  * route's stages (authentication included) have already run. Resolves when the tunnel is open;
  * rejects with a coded error (answered as JSON) when the upstream refuses or cannot be reached.
  */
-export async function tunnel(ctx: GatewayContext, upstreams: RouteUpstreams, trustedPeer: boolean, client: Duplex, head: Buffer): Promise<void> {
+export async function tunnel(ctx: GatewayContext, upstreams: RouteUpstreams, prior: PriorForwarding | undefined, client: Duplex, head: Buffer): Promise<void> {
   const { req, route } = ctx;
   const protocol = req.headers.upgrade ?? 'websocket';
   const target = upstreams.pick(undefined);
@@ -28,7 +29,7 @@ export async function tunnel(ctx: GatewayContext, upstreams: RouteUpstreams, tru
     upstream = await target.pool.upgrade({
       path: upstreamPath(route, target.basePath, ctx.target),
       method: req.method ?? 'GET',
-      headers: requestHeaders(ctx, trustedPeer, target.host),
+      headers: requestHeaders(ctx, prior, target.host),
       protocol,
       signal: abort.signal,
     });
