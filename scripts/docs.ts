@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema } from '../src/config/schema.js';
-import { ERROR_CATALOGUE } from '../src/core/errors.js';
+import { ERROR_CATALOGUE, ERROR_CODES } from '../src/core/errors.js';
 
 interface JsonSchema {
   type?: string;
@@ -99,7 +99,10 @@ export function errorsDoc(): string {
     '| code | HTTP | cause | what to do |',
     '| --- | --- | --- | --- |',
   ];
-  for (const [code, spec] of Object.entries(ERROR_CATALOGUE)) out.push(`| \`${code}\` | ${spec.status} | ${spec.cause} | ${spec.fix} |`);
+  for (const code of ERROR_CODES) {
+    const spec = ERROR_CATALOGUE[code];
+    out.push(`| \`${code}\` | ${spec.status} | ${spec.cause} | ${spec.fix} |`);
+  }
   return `${out.join('\n')}\n`;
 }
 
