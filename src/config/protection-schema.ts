@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { parseCidr } from './gateway-schema.js';
-import { duration } from './schema-parts.js';
+import { cidr, duration } from './schema-parts.js';
 
 /** Traffic protection parts of the config schema: rate limits, concurrency limits, IP filters and bans (docs/protection.md). */
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
-const cidr = z.string().refine((value) => parseCidr(value) !== undefined, 'must be an IP address or CIDR, e.g. 10.0.0.0/8 or fd00::/8');
 
 const limitName = z
   .string()

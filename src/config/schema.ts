@@ -1,8 +1,12 @@
 import { z } from 'zod';
-import { checkRouteTls, checkRouteUpstreams, clientAddressHeader, gatewayLimits, listenerTls, routeHeaders, routePii, routeTimeouts, routeUpstreamTls, routeUpstreams, trustedProxies } from './gateway-schema.js';
+import { clientAddressHeader, gatewayLimits, trustedProxies } from './gateway-client-schema.js';
+import { routeHeaders } from './gateway-headers-schema.js';
+import { checkRouteHealth, checkRouteUpstreams, routeHealthCheck, routeTimeouts, routeUpstreams } from './gateway-upstream-schema.js';
+import { checkRouteTls, listenerTls, routeUpstreamTls } from './gateway-tls-schema.js';
+import { routePii } from './gateway-pii-schema.js';
+import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-auth-schema.js';
+import { checkRouteMatch, checkShadowedRoutes, routeMatch } from './gateway-route-match-schema.js';
 import { bansSection, checkBans, checkRouteProtection, ipFilter, protectionSection, routeRateLimits } from './protection-schema.js';
-import { checkIdentityHeaderRules, checkJwtIssuers, gatewayJwt, identityHeaders, routeClaims } from './gateway-schema.js';
-import { checkRouteHealth, checkRouteMatch, checkShadowedRoutes, routeHealthCheck, routeMatch } from './gateway-schema.js';
 import { monitorSection } from './check-schemas.js';
 import { tracingSection } from './tracing-schema.js';
 import { consoleCsrf, consoleSecurityHeaders, routeCors, routeHygiene, routeSecurityHeaders } from './http-protection-schema.js';

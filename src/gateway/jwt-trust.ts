@@ -1,6 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify } from 'jose';
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
-import { VIGIL_ISSUER } from '../config/gateway-schema.js';
+import { VIGIL_ISSUER } from '../config/gateway-auth-schema.js';
 import type { VigilConfig } from '../config/schema.js';
 import { VigilError } from '../core/errors.js';
 import { ACCEPTED_ALGORITHMS, ACCESS_TYP } from '../identity/tokens.js';

@@ -1,6 +1,6 @@
 import { BlockList } from 'node:net';
 import type { Redis } from 'ioredis';
-import { parseCidr } from '../config/gateway-schema.js';
+import { parseCidr } from '../config/schema-parts.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { VigilError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { parseCidr } from '../config/gateway-schema.js';
+import { parseCidr } from '../config/schema-parts.js';
 
 /** Addresses as the protection stages see them: plain IPv4 for mapped peers, IPv6 grouped by network. */
 
