@@ -5,7 +5,7 @@ import type { AuditSink } from './audit/sink.js';
 import { systemClock } from './core/clock.js';
 import type { Clock } from './core/clock.js';
 import { EventBus } from './core/bus.js';
-import { Lifecycle } from './core/lifecycle.js';
+import { Lifecycle, settledBy } from './core/lifecycle.js';
 import { AlertingService } from './alerting/alerting-service.js';
 import { loadAckKey } from './alerting/ack.js';
 import { registerAlertRoutes } from './console/alerts-routes.js';
@@ -45,6 +45,12 @@ import type { VaultParts } from './vault/open.js';
 
 /** Reported as `service.version` in traces. */
 const VIGIL_VERSION = '0.1.0';
+
+/**
+ * The store gets at least this long to close, even when earlier components used the whole shutdown
+ * budget: a healthy access record thread writes its last batch in a few milliseconds.
+ */
+const STORE_CLOSE_GRACE_MS = 500;
 
 export interface AppOptions {
   env?: NodeJS.ProcessEnv;
@@ -94,12 +100,28 @@ export class App {
     this.logger = createLogger({ ...config.log, scrubber, destination: options.logDestination });
     this.registry = createMetricsRegistry();
     this.bus = new EventBus((event, err) => this.logger.error({ err, event }, 'event listener failed'));
-    const identity = openIdentity(loaded, env);
+    const accessLost = new Counter({
+      name: 'vigil_store_access_records_lost_total',
+      help: 'Access records never stored: reason write_failed (the batch failed or was abandoned at shutdown) or queue_full.',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    const accessWriterRestarts = new Counter({
+      name: 'vigil_store_access_writer_restarts_total',
+      help: 'Times the access record writer thread was started again after it stopped (crashed, or could not open the database).',
+      registers: [this.registry],
+    });
+    const identity = openIdentity(loaded, env, {
+      restarted: () => accessWriterRestarts.inc(),
+      abandoned: (lost) => this.logger.warn({ code: 'VGL_SHUTDOWN_TIMEOUT', lost }, 'store close deadline reached; the access record writer thread was ended with records unwritten'),
+    });
     this.store = identity.store;
     this.keys = identity.keys;
     this.vault = openVault({ store: this.store, dataDir: resolveDataDir(loaded, env), config, env, clock, logger: this.logger });
     this.audit = this.vault.audit;
     this.keyCache = new KeyCache(this.store.keys, this.keys, (err) => this.logger.error({ err }, 'key refresh failed'));
+    // Resolved once: a full queue drops a record per gateway request.
+    const queueFull = accessLost.labels({ reason: 'queue_full' });
     this.accessRetention = new AccessRetention(
       this.store.access,
       clock,
@@ -108,8 +130,12 @@ export class App {
     );
     this.accessWriter = new BatchWriter<AccessRecord>(
       (batch) => this.store.access.appendMany(batch),
-      (err, lost) => this.logger.error({ err, lost }, 'access records could not be written'),
+      (err, lost) => {
+        accessLost.inc({ reason: 'write_failed' }, lost);
+        this.logger.error({ err, lost }, 'access records could not be written');
+      },
       { intervalMs: 250, maxBatch: 500, maxQueue: 50_000 },
+      () => queueFull.inc(),
     );
     const securityEvents = new Counter({
       name: 'vigil_security_events_total',
@@ -193,11 +219,15 @@ export class App {
         await this.keyCache.start(250);
         this.accessRetention.start(60_000);
       },
-      stop: async () => {
+      stop: async (deadline) => {
         await this.keyCache.stop();
-        await this.accessRetention.stop();
-        await this.accessWriter.flush();
-        await this.store.close();
+        const until = Math.max(deadline, Date.now() + STORE_CLOSE_GRACE_MS);
+        // Both wait on the access record thread; past `until` the store's close ends it and rejects
+        // what it had, which these report as lost.
+        const writes = Promise.all([this.accessRetention.stop(), this.accessWriter.flush()]);
+        await settledBy(writes, until);
+        await this.store.close(until);
+        await writes;
       },
     });
     this.lifecycle.add({

@@ -44,3 +44,14 @@ export class Lifecycle {
     if (errors.length > 0) throw errors[0];
   }
 }
+
+/** Resolves when `work` settles or at `deadline` (epoch ms), whichever comes first; never rejects. */
+export function settledBy(work: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race([settled, late]).finally(() => clearTimeout(timer));
+}

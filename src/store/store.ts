@@ -30,7 +30,11 @@ export interface Store {
   readonly audit: AuditRepository;
   /** Resolves when the store answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Finishes the writes in flight and closes. With `deadline` (epoch ms), writes still unfinished then
+   * are abandoned (rejected with VGL_STORE_FAILED) and close resolves: a stuck disk cannot hold shutdown.
+   */
+  close(deadline?: number): Promise<void>;
 }
 
 export interface KeyRepository {

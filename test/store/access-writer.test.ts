@@ -4,11 +4,12 @@ import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
 import { VigilError } from '../../src/core/errors.js';
 import { BatchWriter } from '../../src/store/batch-writer.js';
 import type { AccessRecord } from '../../src/store/records.js';
-import { DB_FILE, openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from '../support/helpers.js';
+import { DB_FILE, openSqliteStore, SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { startApp, startServer, tempDir } from '../support/helpers.js';
 
 function records(n: number, tag: string): AccessRecord[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -95,7 +96,8 @@ describe('access record writer thread', () => {
   it('when the thread dies, what it was sent and the calls until it is back are rejected; it restarts by itself, also after failing to open the database', async () => {
     const root = tempDir();
     const dataDir = join(root, 'data');
-    const store = openSqliteStore(dataDir);
+    let restarts = 0;
+    const store = openSqliteStore(dataDir, { restarted: () => restarts++ });
     after(() => store.close());
     await store.access.appendMany(records(1, 'before'));
 
@@ -118,6 +120,8 @@ describe('access record writer thread', () => {
       );
     }
     assert.ok(openFailure, 'a restarted thread that cannot open the database rejects what it was sent');
+    assert.ok(restarts >= 1, 'the restart is reported');
+    const restartsBeforeRecovery = restarts;
 
     // Back in place: a later restart opens it and writing resumes, without anything from outside.
     renameSync(join(root, 'elsewhere'), dataDir);
@@ -126,7 +130,44 @@ describe('access record writer thread', () => {
       recovered = await store.access.appendMany(records(1, 'after')).then(() => true, () => false);
     }
     assert.ok(recovered, 'the writer recovered by itself');
+    assert.ok(restarts > restartsBeforeRecovery, 'each new thread is reported');
     assert.deepEqual((await store.access.recent(10)).map((r) => r.requestId), ['after-0', 'before-0']);
+  });
+
+  it('close(deadline) ends a thread held by a lock at the deadline: what it had is rejected, reported abandoned, and not written', async () => {
+    const dataDir = tempDir();
+    const abandoned: number[] = [];
+    const store = openSqliteStore(dataDir, { abandoned: (n) => abandoned.push(n) });
+    await store.access.appendMany(records(1, 'before'));
+    // Another connection holds the write lock, as a stuck backup or an operator's open transaction
+    // would: the thread's insert waits in SQLite's busy handler (busy_timeout, 5 s).
+    const shell = new Database(join(dataDir, DB_FILE));
+    after(() => shell.close());
+    shell.exec('BEGIN EXCLUSIVE');
+    const held = [store.access.appendMany(records(7, 'held')), store.access.appendMany(records(3, 'behind'))];
+    const rejected = held.map((write) => assert.rejects(write, isStoreFailure));
+    const started = Date.now();
+    await store.close(started + 300);
+    const took = Date.now() - started;
+    assert.ok(took >= 290 && took < 2000, `close took ${took} ms for a 300 ms deadline (the lock waits 5 s)`);
+    await Promise.all(rejected);
+    assert.deepEqual(abandoned, [10]);
+    await assert.rejects(store.access.appendMany(records(1, 'late')), isStoreFailure);
+
+    shell.exec('ROLLBACK');
+    // The ended thread never commits: only the record written before the lock is there.
+    assert.equal(await count(dataDir), 1);
+  });
+
+  it('close(deadline) still waits for a healthy thread and reports nothing abandoned', async () => {
+    const dataDir = tempDir();
+    const abandoned: number[] = [];
+    const store = openSqliteStore(dataDir, { abandoned: (n) => abandoned.push(n) });
+    const writes = Array.from({ length: 5 }, (_, i) => store.access.appendMany(records(200, `batch${i}`)));
+    await store.close(Date.now() + 10_000);
+    await Promise.all(writes);
+    assert.deepEqual(abandoned, []);
+    assert.equal(await count(dataDir), 1000);
   });
 
   it('holds the main thread only to hand a large batch over, not while it is written', async () => {
@@ -152,5 +193,66 @@ describe('access record writer thread', () => {
     assert.equal((await store.access.recent(100_000)).length, 50_001);
     assert.ok(ticks >= 3, `the loop ticked ${ticks} times while the batch was written`);
     assert.ok(longestGap < writeMs / 2, `longest pause ${longestGap.toFixed(1)} ms while the batch took ${writeMs.toFixed(1)} ms`);
+  });
+});
+
+describe('access records in the app: metrics and a bounded shutdown', () => {
+  it('counts lost records and thread restarts on /metrics, and stops within shutdown.timeout when the thread is held by a lock', async () => {
+    const { url } = await startServer((_req, res) => res.end('ok'));
+    const { app, gatewayUrl, consoleUrl, dataDir, log } = await startApp({
+      gateway: { routes: [{ name: 'open', prefix: '/open/', upstream: url, auth: 'none' }] },
+      shutdown: { timeout: '1s' },
+    });
+    const { store } = app;
+    assert.ok(store instanceof SqliteStore);
+    const get = async (n: number, tag: string) => {
+      for (let i = 0; i < n; i++) await (await request(`${gatewayUrl}/open/${tag}-${i}`)).body.dump();
+    };
+    const logged = (msg: string) => log.records().filter((r) => r.msg === msg);
+    const until = async (what: string, done: () => boolean | Promise<boolean>) => {
+      for (const deadline = Date.now() + 10_000; !(await done()); await sleep(20)) assert.ok(Date.now() < deadline, what);
+    };
+    const metrics = async () => (await request(`${consoleUrl}/metrics`)).body.text();
+
+    await get(2, 'stored');
+    await until('the first records are stored', async () => (await store.access.recent(10)).length === 2);
+
+    // The table is moved away, as an operator's sqlite3 shell could: the next batch is refused.
+    const shell = new Database(join(dataDir, DB_FILE));
+    after(() => shell.close());
+    shell.exec('ALTER TABLE access_records RENAME TO access_records_aside');
+    await get(3, 'refused');
+    await until('the refused batch is logged', () => logged('access records could not be written').length === 1);
+    shell.exec('ALTER TABLE access_records_aside RENAME TO access_records');
+
+    // The thread dies; the next batch goes to the thread started in its place.
+    await store.accessWriter.crash();
+    await get(1, 'after-crash');
+    await until('records are stored again after the restart', async () => (await store.access.recent(10)).length === 3);
+
+    const text = await metrics();
+    assert.match(text, /^vigil_store_access_records_lost_total\{reason="write_failed"\} 3$/m);
+    assert.match(text, /^vigil_store_access_writer_restarts_total 1$/m);
+
+    // The write lock is held through the shutdown: the thread cannot write the last batch.
+    shell.exec('BEGIN EXCLUSIVE');
+    await get(4, 'at-shutdown');
+    const started = Date.now();
+    await app.stop();
+    const took = Date.now() - started;
+    // Unbounded, the stop would wait for SQLite's 5 s busy timeout; bounded, by shutdown.timeout (1 s).
+    assert.ok(took < 3000, `stopped after ${took} ms`);
+    const [warning] = logged('store close deadline reached; the access record writer thread was ended with records unwritten');
+    assert.deepEqual({ code: warning?.code, lost: warning?.lost, level: warning?.level }, { code: 'VGL_SHUTDOWN_TIMEOUT', lost: 4, level: 'warn' });
+    assert.deepEqual(
+      logged('access records could not be written').map((r) => [(r.err as { code?: string }).code, r.lost]),
+      [
+        ['VGL_STORE_FAILED', 3],
+        ['VGL_STORE_FAILED', 4],
+      ],
+    );
+    assert.match(await app.registry.metrics(), /^vigil_store_access_records_lost_total\{reason="write_failed"\} 7$/m);
+    assert.ok(logged('vigil stopped').length === 1, 'the shutdown went on after the store');
+    shell.exec('ROLLBACK');
   });
 });

@@ -122,10 +122,11 @@ describe('BatchWriter', () => {
 
   it('bounds its queue and counts what it had to drop', async () => {
     const written: number[] = [];
-    const writer = new BatchWriter<number>(async (b) => void written.push(...b), () => undefined, { intervalMs: 10_000, maxBatch: 100, maxQueue: 3 });
+    let dropped = 0;
+    const writer = new BatchWriter<number>(async (b) => void written.push(...b), () => undefined, { intervalMs: 10_000, maxBatch: 100, maxQueue: 3 }, () => dropped++);
     for (let i = 0; i < 5; i++) writer.push(i);
     await writer.flush();
     assert.deepEqual(written, [2, 3, 4]);
-    assert.equal(writer.dropped, 2);
+    assert.equal(dropped, 2);
   });
 });

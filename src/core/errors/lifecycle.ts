@@ -14,7 +14,7 @@ export const LIFECYCLE_ERRORS = {
   },
   VGL_SHUTDOWN_TIMEOUT: {
     status: 500,
-    cause: 'Graceful shutdown did not finish within `shutdown.timeout`; remaining connections were closed.',
-    fix: 'Raise `shutdown.timeout` if long streams must be allowed to finish.',
+    cause: 'Graceful shutdown did not finish within `shutdown.timeout`: remaining connections were closed, or the access record writer thread was ended with the records it had not written (`lost`).',
+    fix: 'Raise `shutdown.timeout` if long streams must be allowed to finish; for lost access records, check the disk and what holds locks on the database.',
   },
 } as const satisfies Record<string, ErrorSpec>;

@@ -23,6 +23,8 @@ type CallBody = Call extends infer C ? (C extends Call ? Omit<C, 'id'> : never) 
 
 interface Pending {
   readonly what: string;
+  /** Access records in the request (0 for a prune): what is lost if it is never answered. */
+  readonly records: number;
   readonly resolve: (value: number) => void;
   readonly reject: (err: VigilError) => void;
 }
@@ -30,6 +32,14 @@ interface Pending {
 /** First restart delay after the thread stopped; doubled after every further stop, up to RESTART_MAX_MS. */
 const RESTART_BASE_MS = 100;
 const RESTART_MAX_MS = 30_000;
+
+/** What the writer reports besides its calls' answers: for metrics and the shutdown log. */
+export interface AccessWriterEvents {
+  /** A thread is started again after the previous one stopped (crashed, or could not open the database). */
+  readonly restarted?: () => void;
+  /** close() reached its deadline and ended the thread; `records` access records it had been sent were not written. */
+  readonly abandoned?: (records: number) => void;
+}
 
 /**
  * Runs the access record writes in a worker thread with its own connection to the database file,
@@ -40,6 +50,9 @@ const RESTART_MAX_MS = 30_000;
  * until it is back, and it is started again after 100 ms, doubling to at most 30 s while it keeps
  * failing; the first successful call resets the delay. The thread starts with the first call and
  * never keeps the process alive on its own, only while it has requests to answer.
+ *
+ * `close(deadline)` waits for the thread at most until the deadline: a thread held by a stuck disk
+ * or a lock is ended then, and what it had not answered is rejected like a crash's.
  */
 export class AccessWriter {
   private worker: Worker | undefined;
@@ -54,19 +67,26 @@ export class AccessWriter {
   /** The thread starts with the first call: a store that never writes access records (most `vigil` commands) never starts it. */
   private started = false;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly events: AccessWriterEvents = {},
+  ) {}
 
   appendMany(records: readonly AccessRecord[]): Promise<void> {
-    return this.call('access record write', { op: 'append', cells: flattenAccessRecords(records) }).then(() => undefined);
+    return this.call('access record write', records.length, { op: 'append', cells: flattenAccessRecords(records) }).then(() => undefined);
   }
 
   pruneBefore(before: number, limit: number): Promise<number> {
-    return this.call('access record prune', { op: 'prune', before, limit });
+    return this.call('access record prune', 0, { op: 'prune', before, limit });
   }
 
-  /** Lets the thread finish what it was sent, close its connection and exit; later calls are rejected. */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
+  /**
+   * Lets the thread finish what it was sent, close its connection and exit; later calls are rejected.
+   * At `deadline` (epoch ms) the thread is ended instead, what it had not answered is rejected with
+   * VGL_STORE_FAILED, `events.abandoned` is told how many records that was, and close resolves.
+   */
+  close(deadline = Infinity): Promise<void> {
+    this.closing ??= this.shutdown(deadline);
     return this.closing;
   }
 
@@ -92,7 +112,7 @@ export class AccessWriter {
     this.worker = worker;
   }
 
-  private call(what: string, body: CallBody): Promise<number> {
+  private call(what: string, records: number, body: CallBody): Promise<number> {
     if (!this.started && !this.closing) {
       this.started = true;
       this.start();
@@ -108,7 +128,7 @@ export class AccessWriter {
         reject(failed(what, (err as Error).message));
         return;
       }
-      this.pending.set(id, { what, resolve, reject });
+      this.pending.set(id, { what, records, resolve, reject });
       // Keeps the process alive until the answer is in, and no longer.
       if (this.pending.size === 1) worker.ref();
     });
@@ -140,19 +160,36 @@ export class AccessWriter {
     this.downReason = `the access record writer thread stopped (${reason}); it restarts in ${delay} ms`;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
+      this.events.restarted?.();
       this.start();
     }, delay).unref();
   }
 
-  private shutdown(): Promise<void> {
+  private shutdown(deadline: number): Promise<void> {
     clearTimeout(this.restartTimer);
     const worker = this.worker;
     if (!worker) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
+      const timer = Number.isFinite(deadline) ? setTimeout(() => resolve(this.abandon(worker)), Math.max(0, deadline - Date.now())) : undefined;
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       worker.ref();
       worker.postMessage({ op: 'close' } satisfies AccessWriteRequest);
     });
+  }
+
+  /** The deadline passed before the thread exited: it is ended, and close does not wait for that. */
+  private abandon(worker: Worker): void {
+    let records = 0;
+    for (const pending of this.pending.values()) records += pending.records;
+    this.stopped(worker, 'ended at the shutdown deadline');
+    // A thread blocked inside SQLite (a busy wait, a stuck fsync) ends only once that call returns:
+    // meanwhile it must not keep the process alive.
+    worker.unref();
+    void worker.terminate();
+    this.events.abandoned?.(records);
   }
 }
 

@@ -20,6 +20,7 @@ import { SqliteCheckHistory } from './check-history.js';
 import { SqliteSystemSamples } from './system-samples.js';
 import { guarded } from './guarded.js';
 import { AccessWriter } from './access-writer.js';
+import type { AccessWriterEvents } from './access-writer.js';
 import { openConnection } from './connection.js';
 import { MIGRATIONS } from './migrations.js';
 import { SqliteLoginThrottle, SqliteSessions, SqliteUsers } from './identity.js';
@@ -38,15 +39,18 @@ export const DB_FILE = 'vigil.db';
 
 type Row = Record<string, unknown>;
 
-/** Opens (creating if needed) the SQLite store in `dataDir`, enforcing 0700/0600 and migrating. */
-export function openSqliteStore(dataDir: string): SqliteStore {
+/**
+ * Opens (creating if needed) the SQLite store in `dataDir`, enforcing 0700/0600 and migrating.
+ * `events` hears of the access record writer thread's restarts and of records abandoned at close.
+ */
+export function openSqliteStore(dataDir: string, events: AccessWriterEvents = {}): SqliteStore {
   const dir = ensureDataDir(dataDir);
   const file = join(dir, DB_FILE);
   ensurePrivateFile(file);
   const db = openConnection(file);
   migrate(db);
   // Started once the schema is current: the writer thread prepares its statements against it.
-  return new SqliteStore(db, new AccessWriter(file));
+  return new SqliteStore(db, new AccessWriter(file, events));
 }
 
 function migrate(db: Database.Database): void {
@@ -121,9 +125,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Waits for the access record writer to finish what it was sent, then closes the main connection. */
-  async close(): Promise<void> {
-    await this.accessWriter.close();
+  /** Waits for the access record writer to finish what it was sent (until `deadline`), then closes the main connection. */
+  async close(deadline?: number): Promise<void> {
+    await this.accessWriter.close(deadline);
     if (this.db.open) this.db.close();
   }
 }
