@@ -8,6 +8,7 @@ import type { Alert, AlertActionRun } from '../store/records.js';
 import type { AlertActionRunRepository } from '../store/store.js';
 import type { Logger } from '../telemetry/logger.js';
 import { formatValue, renderTemplate } from './rules/template.js';
+import { settledBy } from '../core/lifecycle.js';
 
 /** Switches a gateway route to its fallback targets and back (GatewayServer implements it). */
 export interface RouteFallbackSwitch {
@@ -64,12 +65,7 @@ export class ActionRunner {
 
   /** Waits for runs in flight until the deadline, then kills the process groups still running. */
   async stop(deadline: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-    });
-    await Promise.race([Promise.all(this.running), timeUp]);
-    clearTimeout(timer);
+    await settledBy(Promise.all(this.running), deadline);
     for (const pid of this.children) killGroup(pid, 'SIGKILL');
   }
 

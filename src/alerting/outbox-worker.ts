@@ -7,6 +7,7 @@ import type { Notification } from '../store/records.js';
 import type { AlertLogRepository, OutboxRepository } from '../store/store.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Notifier } from './notifier.js';
+import { settledBy } from '../core/lifecycle.js';
 
 export interface RetryPolicy {
   /** Delay ceiling after the first failure; doubles per failure. */
@@ -85,13 +86,7 @@ export class OutboxWorker {
   async stop(deadline: number): Promise<void> {
     this.shutdown.abort();
     clearTimeout(this.timer);
-    if (!this.passing) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-    });
-    await Promise.race([this.passing, timeUp]);
-    clearTimeout(timer);
+    if (this.passing) await settledBy(this.passing, deadline);
   }
 
   private schedule(delayMs: number): void {

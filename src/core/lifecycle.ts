@@ -45,13 +45,16 @@ export class Lifecycle {
   }
 }
 
-/** Resolves when `work` settles or at `deadline` (epoch ms), whichever comes first; never rejects. */
-export function settledBy(work: Promise<unknown>, deadline: number): Promise<void> {
+/**
+ * Waits for `work` until `deadline` (epoch ms): true when it settled in time (fulfilled or
+ * rejected), false when the deadline came first. Never rejects; the timer is cleared either way.
+ */
+export function settledBy(work: Promise<unknown>, deadline: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
   const settled = work.then(
-    () => undefined,
-    () => undefined,
+    () => true,
+    () => true,
   );
   return Promise.race([settled, late]).finally(() => clearTimeout(timer));
 }

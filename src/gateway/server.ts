@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import { errorBody, isVigilError, VigilError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
+import { settledBy } from '../core/lifecycle.js';
 import type { Component } from '../core/lifecycle.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { KeyCache } from '../identity/api-keys.js';
@@ -180,11 +181,7 @@ export class GatewayServer implements Component {
     this.server.closeIdleConnections();
     if (this.inFlight > 0) {
       const drained = new Promise<void>((resolve) => (this.drained = resolve));
-      const timedOut = await Promise.race([
-        drained.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), Math.max(0, deadline - Date.now())).unref()),
-      ]);
-      if (timedOut) {
+      if (!(await settledBy(drained, deadline))) {
         this.deps.logger.warn({ inFlight: this.inFlight, code: 'VGL_SHUTDOWN_TIMEOUT' }, 'drain deadline reached; closing remaining connections');
       }
     }

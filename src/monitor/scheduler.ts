@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Clock } from '../core/clock.js';
 import type { CheckResult } from '../store/records.js';
 import type { Check, CheckOutcome } from './check.js';
+import { settledBy } from '../core/lifecycle.js';
 
 export interface CheckSchedulerOptions {
   clock: Clock;
@@ -66,13 +67,7 @@ export class CheckScheduler {
     this.shutdown.abort();
     for (const entry of this.entries) clearTimeout(entry.timer);
     const running = this.entries.map((e) => e.running).filter((p): p is Promise<void> => p !== undefined);
-    if (running.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-    });
-    await Promise.race([Promise.all(running), timeUp]);
-    clearTimeout(timer);
+    if (running.length > 0) await settledBy(Promise.all(running), deadline);
   }
 
   private arm(entry: Entry): void {

@@ -5,6 +5,7 @@ import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOnSampler, BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { settledBy } from '../core/lifecycle.js';
 import type { Component } from '../core/lifecycle.js';
 import type { VigilConfig } from '../config/schema.js';
 import type { Logger } from './logger.js';
@@ -71,17 +72,11 @@ export class Tracing implements Component {
 
   /** Ends the provider: queued spans are exported, waiting at most until the deadline; a failure is logged, not thrown. */
   async stop(deadline: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve('the shutdown deadline passed before the last spans were exported'), Math.max(0, deadline - Date.now()));
-      timer.unref();
+    let failure: string | undefined;
+    const flushed = this.provider.shutdown().catch((err: unknown) => {
+      failure = err instanceof Error ? err.message : String(err);
     });
-    const flushed = this.provider.shutdown().then(
-      () => undefined,
-      (err: unknown) => (err instanceof Error ? err.message : String(err)),
-    );
-    const failure = await Promise.race([flushed, timedOut]);
-    clearTimeout(timer);
+    if (!(await settledBy(flushed, deadline))) failure = 'the shutdown deadline passed before the last spans were exported';
     if (failure !== undefined) this.logger.warn({ code: 'VGL_TRACING_EXPORT_FAILED', error: failure }, 'trace export failed');
   }
 

@@ -148,6 +148,38 @@ describe('vigil start', () => {
     assert.match(vigilProcess.output(), /vigil stopped/);
   });
 
+  it('on SIGTERM cuts a stream still running at the shutdown deadline, says so, and exits 0', async () => {
+    const dir = tempDir();
+    const { url } = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const timer = setInterval(() => res.write('data: tick\n\n'), 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    const port = await freePort();
+    const config = writeConfig(
+      dir,
+      `gateway:\n  listen: { port: ${port} }\n  routes: [{ name: s, prefix: /s/, upstream: "${url}", auth: none }]\nconsole: { listen: { port: 0 } }\nstore: { dataDir: "${join(dir, 'data')}" }\nshutdown: { timeout: 1s }\n`,
+    );
+    const vigilProcess = await startVigil(config);
+    const res = await request(`http://127.0.0.1:${port}/s/stream`);
+    let signalledAt = 0;
+    const ended = (async () => {
+      for await (const chunk of res.body) {
+        assert.equal(String(chunk).startsWith('data: tick'), true);
+        if (!signalledAt) {
+          signalledAt = Date.now();
+          vigilProcess.child.kill('SIGTERM');
+        }
+      }
+    })();
+    await assert.rejects(ended, 'the endless stream is cut, not ended cleanly');
+    const cutAfter = Date.now() - signalledAt;
+    assert.ok(cutAfter >= 900, `cut ${cutAfter} ms after SIGTERM, before the 1 s deadline`);
+    assert.equal(await vigilProcess.exited, 0, vigilProcess.output());
+    assert.match(vigilProcess.output(), /"code":"VGL_SHUTDOWN_TIMEOUT".*drain deadline reached/);
+    assert.match(vigilProcess.output(), /vigil stopped/);
+  });
+
   it('a configured secret from the environment never appears in its output', async () => {
     const dir = tempDir();
     const canary = 'canary-7d1f-NEVER-LOG-ME';
