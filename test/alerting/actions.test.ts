@@ -76,7 +76,7 @@ describe('rule actions', () => {
       } catch {
         return true;
       }
-    }, 3000, 'the grandchild to be gone');
+    }, 'the grandchild to be gone');
     assert.deepEqual(await auditTrail(store), ['requested', 'failure']);
   });
 
@@ -123,10 +123,10 @@ describe('rule actions', () => {
       alerting: { rules: [{ name: 'agent-down', kind: 'checkState', check: 'agent-health', actions: [{ type: 'routeFallback', route: 'agents' }] }] },
     });
     const served = async () => (await fetch(`${gatewayUrl}/agents/run`)).text();
-    await waitFor(async () => (await app.store.alertActions.recent(1))[0]?.outcome === 'succeeded', 5000, 'the switch to the fallback');
+    await waitFor(async () => (await app.store.alertActions.recent(1))[0]?.outcome === 'succeeded', 'the switch to the fallback');
     assert.equal(await served(), 'fallback');
     healthy = true;
-    await waitFor(async () => (await app.store.alertActions.recent(1))[0]?.detail === 'route agents back on its primary targets', 5000, 'the switch back');
+    await waitFor(async () => (await app.store.alertActions.recent(1))[0]?.detail === 'route agents back on its primary targets', 'the switch back');
     assert.equal(await served(), 'primary');
     const audited = (await app.store.audit.page(0, 1000)).filter((e) => e.action === 'alerts.action').map((e) => e.result);
     assert.deepEqual(audited, ['requested', 'success', 'requested', 'success']);

@@ -37,7 +37,7 @@ describe('alerts admin API and the signed acknowledge link', () => {
     await app.store.alerts.upsert(alert);
     app.bus.emit('alert.changed', alert);
     await app.alerting.settled();
-    await waitFor(() => receiver.payloads.length === 1, 5000, 'the firing notice');
+    await waitFor(() => receiver.payloads.length === 1, 'the firing notice');
     const link = receiver.payloads[0]?.alerts[0]?.ackUrl ?? '';
     const path = new URL(link).pathname;
     assert.match(path, /^\/alerts\/ack\/[\w-]+\.[\w-]+$/);
@@ -62,7 +62,7 @@ describe('alerts admin API and the signed acknowledge link', () => {
     assert.match(await acked.body.text(), /is acknowledged/);
     const [ack] = await app.store.alertLog.acks('db-down', now);
     assert.equal(ack?.via, 'link');
-    await waitFor(() => receiver.payloads.length === 2, 5000, 'the acknowledged notice');
+    await waitFor(() => receiver.payloads.length === 2, 'the acknowledged notice');
     assert.equal(receiver.payloads[1]?.status, 'acknowledged');
 
     clock.advance(25 * 3_600_000);

@@ -35,7 +35,7 @@ describe('delivery under kill -9', () => {
     const dataDir = join(tempDir(), 'data');
 
     const first = deliverer(dataDir, url, 'emit');
-    await waitFor(() => seen.length >= 1, 60_000, `the first delivery attempt (${first.output()})`);
+    await waitFor(() => seen.length >= 1, `the first delivery attempt (${first.output()})`, 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
     assert.equal(first.child.signalCode, 'SIGKILL');
@@ -47,7 +47,7 @@ describe('delivery under kill -9', () => {
 
     answer = true;
     const second = deliverer(dataDir, url);
-    await waitFor(async () => (await store.outbox.get(pending.id))?.state === 'delivered', 60_000, `redelivery after the restart (${second.output()})`);
+    await waitFor(async () => (await store.outbox.get(pending.id))?.state === 'delivered', `redelivery after the restart (${second.output()})`, 60_000);
     const ids = seen.map((h) => h['x-vigil-notification-id']);
     assert.ok(ids.every((id) => id === String(pending.id)), 'the same notification, so the receiver can drop a duplicate');
     assert.ok(seen.length >= 2, 'delivered at least once more after the kill (at-least-once)');

@@ -64,7 +64,7 @@ describe('outbox worker', () => {
     const [n] = await waitFor(async () => {
       const list = await store.outbox.list('api-down');
       return list[0]?.state === 'delivered' && list;
-    }, 2000, 'delivery');
+    }, 'delivery');
     assert.equal(n?.attempts, 1);
     assert.equal(hook.received.length, 1);
     const { body, headers } = hook.received[0]!;
@@ -83,7 +83,7 @@ describe('outbox worker', () => {
     const [n] = await waitFor(async () => {
       const list = await store.outbox.list('api-down');
       return list[0]?.state === 'delivered' && list;
-    }, 3000, 'delivery after retries');
+    }, 'delivery after retries');
     assert.equal(n?.attempts, 4);
     assert.equal(n?.lastError, null);
     assert.equal(hook.received.length, 4);
@@ -101,11 +101,11 @@ describe('outbox worker', () => {
     const failed = await waitFor(async () => {
       const [n] = await store.outbox.list('api-down');
       return n !== undefined && n.attempts >= 2 && n;
-    }, 2000, 'two failed attempts');
+    }, 'two failed attempts');
     assert.equal(failed.state, 'pending');
     assert.equal(failed.lastError, 'webhook hook: connection refused (ECONNREFUSED)');
     await new Promise<void>((resolve) => hook.server.listen(hook.port, '127.0.0.1', resolve));
-    await waitFor(async () => (await store.outbox.list('api-down'))[0]?.state === 'delivered', 2000, 'delivery after the receiver returned');
+    await waitFor(async () => (await store.outbox.list('api-down'))[0]?.state === 'delivered', 'delivery after the receiver returned');
     assert.equal(hook.accepted.length, 1);
   });
 
@@ -115,7 +115,7 @@ describe('outbox worker', () => {
     await enqueue(store, 'firing');
     await enqueue(store, 'resolved');
     worker.wake();
-    await waitFor(async () => (await store.outbox.list('api-down')).every((n) => n.state === 'delivered'), 3000, 'both delivered');
+    await waitFor(async () => (await store.outbox.list('api-down')).every((n) => n.state === 'delivered'), 'both delivered');
     assert.deepEqual(hook.accepted.map((r) => JSON.parse(r.body).status), ['firing', 'resolved']);
   });
 
@@ -124,7 +124,7 @@ describe('outbox worker', () => {
     const { store, worker } = setup(url, { timeout: 100 });
     await enqueue(store);
     worker.wake();
-    const n = await waitFor(async () => (await store.outbox.list('api-down'))[0]?.lastError ?? undefined, 2000, 'a failed attempt');
+    const n = await waitFor(async () => (await store.outbox.list('api-down'))[0]?.lastError ?? undefined, 'a failed attempt');
     assert.equal(n, 'webhook hook: timed out after 100ms');
   });
 
@@ -136,7 +136,7 @@ describe('outbox worker', () => {
     const n = await waitFor(async () => {
       const [first] = await store.outbox.list('api-down');
       return first?.state === 'expired' && first;
-    }, 2000, 'expiry');
+    }, 'expiry');
     assert.match(n.lastError ?? '', /^not delivered within maxAge 150ms: webhook hook: status 500$/);
     const attempts = hook.received.length;
     await new Promise((resolve) => setTimeout(resolve, 150));

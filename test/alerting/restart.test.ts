@@ -47,7 +47,7 @@ describe('alerting across a restart', () => {
     const failed = await waitFor(async () => {
       const [n] = await first.store.outbox.due(Number.MAX_SAFE_INTEGER, 10);
       return n !== undefined && n.attempts >= 1 && n;
-    }, 3000, 'a failed delivery attempt');
+    }, 'a failed delivery attempt');
     assert.equal(failed.state, 'pending');
     assert.equal(failed.lastError, 'webhook hook: connection refused (ECONNREFUSED)');
     await first.stop();
@@ -55,7 +55,7 @@ describe('alerting across a restart', () => {
     await new Promise<void>((resolve) => hook.server.listen(hook.port, '127.0.0.1', resolve));
     const second = await startApp();
     assert.equal(second.alertRules.openAlerts()[0]?.state, 'firing', 'the firing alert is restored');
-    await waitFor(async () => (await second.store.outbox.get(failed.id))?.state === 'delivered', 3000, 'delivery after the restart');
+    await waitFor(async () => (await second.store.outbox.get(failed.id))?.state === 'delivered', 'delivery after the restart');
     assert.equal(payloads.length, 1);
     assert.equal(payloads[0]?.status, 'firing');
     assert.equal(payloads[0]?.alerts[0]?.id, 'api-down');
@@ -64,7 +64,7 @@ describe('alerting across a restart', () => {
     assert.deepEqual((await second.store.outbox.list(failed.alertId)).map((n) => n.kind), ['firing']);
 
     apiStatus = 200;
-    await waitFor(() => payloads.length === 2, 3000, 'the resolved notice');
+    await waitFor(() => payloads.length === 2, 'the resolved notice');
     assert.equal(payloads[1]?.status, 'resolved');
     assert.equal(payloads[1]?.alerts[0]?.firedAt, payloads[0]?.alerts[0]?.firedAt);
     assert.equal((await second.store.alerts.get('api-down'))?.state, 'resolved');

@@ -262,7 +262,7 @@ describe('events no rule matches', () => {
     }
     assert.ok(promises > 0);
     bus.emit('security.event', event('keys.revoked'));
-    await waitFor(() => changes.length > 0, 3000, 'the alert');
+    await waitFor(() => changes.length > 0, 'the alert');
     assert.deepEqual(changes.map((a) => `${a.id}:${a.state}`), ['brute{sourceIp="203.0.113.1"}:firing']);
   });
 });

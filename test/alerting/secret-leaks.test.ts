@@ -52,7 +52,7 @@ describe('receiver secrets through the whole delivery path', () => {
     const failed = await waitFor(async () => {
       const due = await store.outbox.due(Number.MAX_SAFE_INTEGER, 100);
       return due.length === 6 && due.every((n) => n.attempts >= 2) && due;
-    }, 30_000, 'two failed attempts per receiver');
+    }, 'two failed attempts per receiver', 30_000);
     const attempts = (await Promise.all(failed.map((n) => store.alertLog.attempts(n.id)))).flat();
     assert.ok(attempts.length >= 12);
     const everything = [log.lines.join('\n'), JSON.stringify(failed.map((n) => n.lastError)), JSON.stringify(attempts)].join('\n');

@@ -45,9 +45,9 @@ describe('heartbeat check (through the app)', () => {
     const ok = await ping('nightly', `Bearer ${TOKEN}`);
     assert.equal(ok.statusCode, 200);
     assert.deepEqual(await ok.body.json(), { status: 'ok' });
-    await waitFor(() => app.monitor.latestResult('nightly')?.detail.startsWith('last ping'), 3000, 'an up result after the ping');
+    await waitFor(() => app.monitor.latestResult('nightly')?.detail.startsWith('last ping'), 'an up result after the ping', 3000);
     assert.equal(app.monitor.latestResult('nightly')?.status, 'up');
-    const down = await waitFor(() => (app.monitor.latestResult('nightly')?.status === 'down' ? app.monitor.latestResult('nightly') : undefined), 3000, 'down after the grace');
+    const down = await waitFor(() => (app.monitor.latestResult('nightly')?.status === 'down' ? app.monitor.latestResult('nightly') : undefined), 'down after the grace', 3000);
     assert.match(down.detail, /^no ping for \d+s \(grace 300ms\)$/);
 
     const health = await request(`${consoleUrl}/healthz`);
@@ -58,7 +58,7 @@ describe('heartbeat check (through the app)', () => {
 
   it('is down when no ping ever arrives within the grace after start', async () => {
     const { app } = await startApp({ monitor: { checks: [{ name: 'silent', type: 'heartbeat', token: TOKEN, grace: '150ms', interval: '50ms', timeout: '40ms' }] } });
-    const result = await waitFor(() => (app.monitor.latestResult('silent')?.status === 'down' ? app.monitor.latestResult('silent') : undefined), 3000, 'down');
+    const result = await waitFor(() => (app.monitor.latestResult('silent')?.status === 'down' ? app.monitor.latestResult('silent') : undefined), 'down', 3000);
     assert.equal(result.detail, 'no ping received within 150ms of start');
   });
 });
