@@ -30,7 +30,6 @@ const RESULTS_DIR = join(BENCH_DIR, 'results');
 const PATH = '/v1/ping';
 const NGINX = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
 const FIXED_RATE = join(BENCH_DIR, 'fixed-rate.mjs');
-const WAKE_FLOOR = join(BENCH_DIR, 'wake-floor.mjs');
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -876,17 +875,6 @@ async function main() {
     console.log(
       `\nFixed rate ${fmtRps(rate)} req/s (open loop, latency from the scheduled send time), ${opts.fixedRounds} interleaved round(s) of ${opts.fixedDuration} s per target after 2 s of warm-up; medians over the rounds`,
     );
-    // What a hop to an idle CPU costs here, whatever runs on either end (bench/wake-floor.mjs): a
-    // proxy on CPU 1 makes two cross-CPU round trips per request (client-proxy, proxy-upstream), direct
-    // one on CPU 0, so 2 x cross - same is the added latency of a proxy that takes no time at all.
-    let floor = null;
-    if (opts.pin === 'isolate') {
-      if (opts.quiet !== null) await waitForQuiet(servers, opts.quiet, 120_000);
-      const cross = await runClient('wake-floor', [process.execPath, [WAKE_FLOOR, '0', '1']], { name: 'cpu 0 to 1' });
-      const same = await runClient('wake-floor', [process.execPath, [WAKE_FLOOR, '0', '0']], { name: 'cpu 0 to 0' });
-      floor = { crossCpu_us: cross.rtt_us, sameCpu_us: same.rtt_us, addedP50_us: 2 * cross.rtt_us.p50 - same.rtt_us.p50 };
-      ratios.wakeFloor = floor;
-    }
     const eligible = [];
     for (const t of list) {
       const saturation = summary.find((s) => s.target === t.name)?.rps ?? 0;
@@ -959,12 +947,6 @@ async function main() {
       const added = (vigilFixed.latency_us.p50 - direct.latency_us.p50) / 1000;
       ratios.addedP50Ms = added;
       console.log(`  Vigil's added p50 at ${fmtRps(rate)} req/s: ${added.toFixed(3)} ms (target <= 0.2 ms: ${added <= 0.2 ? 'met' : 'NOT met'})`);
-      if (floor) {
-        console.log(
-          `  machine floor: one byte's round trip between two idle Node processes over loopback TCP, p50 ${ms(floor.crossCpu_us.p50)} ms across CPUs 0 and 1, ` +
-            `${ms(floor.sameCpu_us.p50)} ms on one CPU; a proxy that took no time at all would add ${ms(floor.addedP50_us)} ms here (2 x across - 1 x same)`,
-        );
-      }
       // The bare proxy's own added latency is the floor of any Node proxy on this machine: what
       // Vigil adds on top of it is what Vigil's pipeline costs in latency.
       const bare = fixed.find((f) => f.target === 'bare' && !f.skipped);
