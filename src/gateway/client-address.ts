@@ -164,7 +164,7 @@ function walkForwardedFor(value: string, trusted: BlockList, peer: string): stri
 
 /**
  * The client address of a request, resolved once in dispatch and carried as `ctx.clientIp`: the
- * direct peer (an IPv4-mapped IPv6 peer as plain IPv4), unless the peer is one of
+ * direct peer (as dispatch took it from the socket: an IPv4-mapped IPv6 peer already plain IPv4), unless the peer is one of
  * `gateway.trustedProxies`: then the one header `gateway.clientAddressHeader` names (X-Forwarded-For
  * or RFC 7239 Forwarded, never both) is read from the right, skipping trusted proxies, and the first
  * address that is not one is the client. A header from an untrusted peer is ignored entirely (it is
@@ -174,12 +174,11 @@ function walkForwardedFor(value: string, trusted: BlockList, peer: string): stri
  * and no allocation.
  */
 export function clientAddress(peer: string, trusted: BlockList | undefined, headers: IncomingHttpHeaders, from: ClientAddressHeader = 'x-forwarded-for'): string {
-  const ip = plainAddress(peer);
-  if (!trusted || !inList(trusted, ip)) return ip;
+  if (!trusted || !inList(trusted, peer)) return peer;
   const header = headers[from];
-  if (header === undefined) return ip;
+  if (header === undefined) return peer;
   const value = Array.isArray(header) ? header.join(',') : header;
-  return from === 'forwarded' ? walkForwarded(value, trusted, ip) : walkForwardedFor(value, trusted, ip);
+  return from === 'forwarded' ? walkForwarded(value, trusted, peer) : walkForwardedFor(value, trusted, peer);
 }
 
 /** A URI scheme (RFC 3986 §3.1), for a `proto=` passed on as X-Forwarded-Proto. */
@@ -251,7 +250,7 @@ function forwardedHops(value: string, trusted: BlockList): PriorForwarding {
  * before: a request refused on the way costs nothing here.
  */
 export function priorForwarding(peer: string, trusted: BlockList | undefined, headers: IncomingHttpHeaders, from: ClientAddressHeader): PriorForwarding | undefined {
-  if (!trusted || !inList(trusted, plainAddress(peer))) return undefined;
+  if (!trusted || !inList(trusted, peer)) return undefined;
   const header = headers[from];
   const value = Array.isArray(header) ? header.join(',') : header;
   if (value === undefined || value.trim() === '') return { from, hops: [], proto: undefined, host: undefined };

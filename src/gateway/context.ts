@@ -18,7 +18,7 @@ export interface GatewayContext {
    * (`gateway.clientAddressHeader`) names (client-address.ts). What access records, security events, limits, filters and bans use.
    */
   readonly clientIp: string;
-  /** The direct TCP peer (a proxy, when there is one), as appended to X-Forwarded-For and Forwarded upstream. */
+  /** The direct TCP peer (a proxy, when there is one), an IPv4-mapped IPv6 peer as plain IPv4, as appended to X-Forwarded-For and Forwarded upstream. */
   readonly peerIp: string;
   /** True when the client connected over TLS (sets the forwarded proto). */
   readonly tls: boolean;

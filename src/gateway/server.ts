@@ -38,6 +38,7 @@ import { listen } from '../core/listen.js';
 import { applyCorsHeaders } from '../protection/cors.js';
 import { securityHeaderList } from '../protection/headers.js';
 import { isPreflight, rejectTarget } from '../protection/hygiene.js';
+import { plainAddress } from '../protection/ip-filter.js';
 
 export interface GatewayDeps {
   config: VigilConfig;
@@ -239,8 +240,10 @@ export class GatewayServer implements Component {
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, requestId: string, upgrade?: UpgradeRequest): Promise<void> {
-    // Read now: the socket is gone by the time a closed response is recorded.
-    const peerIp = req.socket.remoteAddress ?? '';
+    // Read now: the socket is gone by the time a closed response is recorded. An IPv4 client of a
+    // dual-stack listener (`::ffff:a.b.c.d`) becomes plain IPv4 here, the one place the address
+    // enters, so it is the same client in forwarding headers, records, limits, filters and bans.
+    const peerIp = plainAddress(req.socket.remoteAddress ?? '');
     const clientIp = this.table.clientAddress(peerIp, req.headers);
     const state: RequestState = {
       requestId,

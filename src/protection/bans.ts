@@ -28,8 +28,10 @@ const IDENTITY = /^[\x21-\x7e]{1,200}$/;
 /** `target` as stored: an address or network in canonical form, or an identity; throws VGL_BAN_TARGET_INVALID. */
 export function banTarget(text: string): { target: string; kind: Ban['kind'] } {
   const value = text.trim();
-  const [address = '', prefix] = value.split('/');
+  const [address = '', given] = value.split('/');
   const plain = plainAddress(address);
+  // `::ffff:192.0.2.0/120` is the IPv4 network 192.0.2.0/24, the form the address is matched in.
+  const prefix = given !== undefined && plain !== address && /^\d{1,3}$/.test(given) ? String(Number(given) - 96) : given;
   if (familyOf(plain)) {
     const cidr = parseCidr(prefix === undefined ? plain : `${plain}/${prefix}`);
     if (!cidr) throw new VigilError('VGL_BAN_TARGET_INVALID', `'${value}' has an invalid prefix length`);
@@ -115,7 +117,8 @@ export class BanService implements BanCheck {
     for (const ban of this.active.values()) {
       if (ban.kind !== 'ip' || ban.expiresAt <= now) continue;
       const cidr = parseCidr(ban.target);
-      if (cidr && cidr.family === family) {
+      // No family comparison: BlockList matches an IPv4 client against IPv4-mapped IPv6 networks (`::ffff:0:0/96`) too.
+      if (cidr) {
         const one = new BlockList();
         one.addSubnet(cidr.address, cidr.prefix, cidr.family);
         if (one.check(plain, family)) return ban;
@@ -242,10 +245,10 @@ export class BanService implements BanCheck {
     if (!this.allow) return false;
     const cidr = parseCidr(target);
     if (!cidr) return false;
-    // A ban that contains an allow-listed address is refused: the allow list is never banned.
+    // A ban that contains an allow-listed address is refused: the allow list is never banned. Either may be IPv4-mapped IPv6; BlockList matches across.
     for (const entry of this.config.allowList) {
       const allowed = parseCidr(entry);
-      if (!allowed || allowed.family !== cidr.family) continue;
+      if (!allowed) continue;
       const ban = new BlockList();
       ban.addSubnet(cidr.address, cidr.prefix, cidr.family);
       if (ban.check(allowed.address, allowed.family) || this.allow.check(cidr.address, cidr.family)) return true;
