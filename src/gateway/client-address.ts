@@ -181,10 +181,26 @@ export function clientAddress(peer: string, trusted: BlockList | undefined, head
   return from === 'forwarded' ? walkForwarded(value, trusted, peer) : walkForwardedFor(value, trusted, peer);
 }
 
-/** A URI scheme (RFC 3986 §3.1), for a `proto=` passed on as X-Forwarded-Proto. */
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/;
-/** A host and port that go into a header unquoted or in quotes as they are: the Host Vigil itself puts in `Forwarded`, or a `host=` passed on. */
-export const PLAIN_HOST = /^[A-Za-z0-9.:[\]-]+$/;
+/** One URI scheme (RFC 3986 §3.1) of a sane length: not a list, no `:`. */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]{0,31}$/;
+/** One plain host (a name or IPv4 address, or a bracketed IPv6 address) with an optional port: no userinfo, spaces, controls or lists. */
+const PLAIN_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/**
+ * A scheme a trusted hop claims (`proto=`, X-Forwarded-Proto), lowercased; undefined when it is not
+ * one well-formed scheme, so the caller falls back to Vigil's own.
+ */
+export function validProto(value: string | undefined): string | undefined {
+  return value !== undefined && SCHEME.test(value) ? value.toLowerCase() : undefined;
+}
+
+/**
+ * A host a trusted hop claims (`host=`, X-Forwarded-Host) or the request's own Host; undefined when it
+ * is not one plain `host[:port]`, which then goes into no header (it is quoted as is in `Forwarded`).
+ */
+export function validHost(value: string | undefined): string | undefined {
+  return value !== undefined && PLAIN_HOST.test(value) ? value : undefined;
+}
 
 /**
  * What the trusted chain said before Vigil, read from the one header `gateway.clientAddressHeader`
@@ -234,14 +250,7 @@ function forwardedHops(value: string, trusted: BlockList): PriorForwarding {
     if (start === 0) break;
     end = start - 1;
   }
-  const proto = client?.proto;
-  const host = client?.host;
-  return {
-    from: 'forwarded',
-    hops: hops.reverse(),
-    proto: proto !== undefined && SCHEME.test(proto) ? proto.toLowerCase() : undefined,
-    host: host !== undefined && PLAIN_HOST.test(host) ? host : undefined,
-  };
+  return { from: 'forwarded', hops: hops.reverse(), proto: validProto(client?.proto), host: validHost(client?.host) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { PLAIN_HOST } from './client-address.js';
+import { validHost, validProto } from './client-address.js';
 import type { PriorForwarding } from './client-address.js';
 import type { Caller, GatewayContext } from './context.js';
 import type { IdentityHeaderNames } from './router.js';
@@ -42,7 +42,8 @@ function forwardedNode(ip: string | undefined): string {
  * to; the other is rebuilt from the same chain (`prior.hops`), never passed on, because a proxy
  * that writes one usually passes the other through from the client untouched. X-Forwarded-Proto and
  * -Host follow X-Forwarded-For: kept when Vigil reads it, otherwise taken from the Forwarded element
- * that names the client.
+ * that names the client; either way only one well-formed scheme / plain host[:port], else Vigil's
+ * own scheme and the request's Host (itself left out when it is no plain host).
  */
 export function requestHeaders(ctx: GatewayContext, prior: PriorForwarding | undefined, upstreamHost: string, traceparent?: string, transformed = false): string[] {
   const { req, route } = ctx;
@@ -60,10 +61,10 @@ export function requestHeaders(ctx: GatewayContext, prior: PriorForwarding | und
   }
   const headers = req.headers;
   const proto = ctx.tls ? 'https' : 'http';
-  const host = headers.host;
+  const host = validHost(headers.host);
   const peer = ctx.peerIp;
   let element = `for=${forwardedNode(peer)};proto=${proto}`;
-  if (host !== undefined && PLAIN_HOST.test(host)) element += `;host="${host}"`;
+  if (host !== undefined) element += `;host="${host}"`;
   let forwardedFor = peer;
   let forwarded = element;
   let forwardedProto = proto;
@@ -72,8 +73,8 @@ export function requestHeaders(ctx: GatewayContext, prior: PriorForwarding | und
     const kept = joined(headers['x-forwarded-for']);
     if (kept) forwardedFor = `${kept}, ${peer}`;
     if (prior.hops.length > 0) forwarded = `${prior.hops.map((hop) => `for=${forwardedNode(hop)}`).join(', ')}, ${element}`;
-    forwardedProto = joined(headers['x-forwarded-proto']) ?? proto;
-    forwardedHost = joined(headers['x-forwarded-host']) ?? host;
+    forwardedProto = validProto(joined(headers['x-forwarded-proto'])) ?? proto;
+    forwardedHost = validHost(joined(headers['x-forwarded-host'])) ?? host;
   } else if (prior) {
     const kept = joined(headers.forwarded);
     if (kept) forwarded = `${kept}, ${element}`;

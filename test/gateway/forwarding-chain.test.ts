@@ -102,6 +102,49 @@ describe('forwarding headers behind a trusted proxy: the header Vigil does not r
     assert.deepEqual(got, { xff: '127.0.0.1', forwarded: OWN(port), proto: 'http', host: `127.0.0.1:${port}` }, 'no Forwarded: only Vigil’s hop, whatever X-Forwarded-* the caller sent');
   });
 
+  it('clientAddressHeader x-forwarded-for: X-Forwarded-Proto/-Host from a trusted proxy pass only as one scheme / one plain host[:port]', async () => {
+    const upstream = await headerUpstream();
+    const { app, gatewayUrl } = await startApp({ gateway: gateway(upstream.url, { maxHeaderBytes: 1_048_576 }) });
+    const port = app.gateway.address().port;
+    const url = `${gatewayUrl}/r/x`;
+    const ownHost = `127.0.0.1:${port}`;
+    const claim = (proto: string | string[], host: string | string[]) => forwardedAs(url, upstream.seen, { 'x-forwarded-for': '192.0.2.1', 'x-forwarded-proto': proto, 'x-forwarded-host': host });
+
+    let got = await claim('HTTPS', '[2001:db8::1]:8443');
+    assert.deepEqual([got.proto, got.host], ['https', '[2001:db8::1]:8443'], 'well-formed: passed on (the scheme lowercased)');
+    const hostile: [string | string[], string | string[]][] = [
+      ['javascript:alert(1)', 'host@evil.example'],
+      ['https, http', 'a.example, b.example'],
+      [['https', 'http'], ['a.example', 'b.example']],
+      ['ht tp', 'a b.example'],
+      ['h'.repeat(100_000), `${'a'.repeat(300_000)}.example`],
+      ['https;q=1', 'evil.example/path?x'],
+      ['', '[2001:db8::1'],
+      ['1http', '.'.repeat(254)],
+    ];
+    for (const [proto, host] of hostile) {
+      got = await claim(proto, host);
+      assert.deepEqual([got.proto, got.host], ['http', ownHost], `${String(proto).slice(0, 30)} | ${String(host).slice(0, 30)}: Vigil's own scheme and the request's Host instead`);
+      assert.equal(got.forwarded, `for=192.0.2.1, ${OWN(port)}`);
+    }
+
+    // Bytes undici will not send: controls (the HTTP parser refuses them: never forwarded), a tab inside a value, UTF-8.
+    for (const [proto, host, status] of [['ht\x7ftp', 'a\x7fb.example', 400], ['https\x01', 'a\x01b', 400], ['ht\ttp', 'a\tb.example', 200], ['https\u00e9', '\u00e9vil.example', 200]] as const) {
+      const before = upstream.seen.length;
+      const raw = await rawExchange(port, `GET /r/x HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Forwarded-For: 192.0.2.1\r\nX-Forwarded-Proto: ${proto}\r\nX-Forwarded-Host: ${host}\r\nConnection: close\r\n\r\n`);
+      assert.ok(raw.startsWith(`HTTP/1.1 ${status} `), JSON.stringify(proto));
+      if (status === 400) assert.equal(upstream.seen.length, before);
+      else assert.deepEqual([upstream.seen.at(-1)?.['x-forwarded-proto'], upstream.seen.at(-1)?.['x-forwarded-host']], ['http', ownHost], JSON.stringify(proto));
+    }
+
+    // The request's own Host is the fallback only when it is a plain host itself; otherwise no X-Forwarded-Host and no host= at all.
+    const raw = await rawExchange(port, `GET /r/x HTTP/1.1\r\nHost: a b@evil\r\nX-Forwarded-For: 192.0.2.1\r\nX-Forwarded-Host: c d\r\nConnection: close\r\n\r\n`);
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    const seen = upstream.seen.at(-1) as IncomingHttpHeaders;
+    assert.equal(seen['x-forwarded-host'], undefined);
+    assert.equal(seen.forwarded, 'for=192.0.2.1, for=127.0.0.1;proto=http');
+  });
+
   it('an IPv6 peer is appended bracketed to Forwarded and bare to X-Forwarded-For, in both configurations', async () => {
     const upstream = await headerUpstream();
     for (const clientAddressHeader of ['x-forwarded-for', 'forwarded'] as const) {
