@@ -1,4 +1,5 @@
 import type { RouteConfig } from '../../config/schema.js';
+import type { Clock } from '../../core/clock.js';
 import { HttpCheck } from '../../monitor/checks/http.js';
 import { HeartbeatBook } from '../../monitor/heartbeat-book.js';
 import type { UpstreamTarget } from './target.js';
@@ -25,6 +26,8 @@ export class TargetHealthCheck {
     private readonly target: UpstreamTarget,
     private readonly config: HealthCheckConfig,
     private readonly onChange: (target: UpstreamTarget, healthy: boolean, detail: string) => void,
+    /** The route's clock, as the check's `now` (which an HTTP check does not read today: probes are paced by timers and measured with performance.now()). */
+    clock: Clock,
   ) {
     this.check = new HttpCheck(
       {
@@ -43,7 +46,7 @@ export class TargetHealthCheck {
         maxRedirects: 1,
         conditions: config.conditions,
       },
-      { dispatcher: target.pool, insecureDispatcher: target.pool, heartbeats: new HeartbeatBook(), now: () => Date.now() },
+      { dispatcher: target.pool, insecureDispatcher: target.pool, heartbeats: new HeartbeatBook(), now: () => clock.now() },
     );
   }
 

@@ -19,7 +19,7 @@ export class RouteUpstreams {
   constructor(
     private readonly config: RouteConfig,
     metrics: UpstreamMetrics,
-    /** The breakers' and the retry budget's time: when an ejection ends, when a budget window rolls. */
+    /** The breakers', the retry budget's and the health checks' time: when an ejection ends, when a budget window rolls. */
     clock: Clock,
   ) {
     const { upstreams, timeouts } = config;
@@ -37,7 +37,7 @@ export class RouteUpstreams {
     this.fallbacks = this.targets.filter((t) => t.fallback);
     const { healthCheck } = config;
     this.healthChecks = healthCheck
-      ? this.targets.map((target) => new TargetHealthCheck(target, healthCheck, (t, healthy, detail) => metrics.health(config.name, t.label, healthy, detail)))
+      ? this.targets.map((target) => new TargetHealthCheck(target, healthCheck, (t, healthy, detail) => metrics.health(config.name, t.label, healthy, detail), clock))
       : [];
     for (const check of this.healthChecks) check.start();
     for (const target of healthCheck ? this.targets : []) metrics.health(config.name, target.label, true, undefined);
