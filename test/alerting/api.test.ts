@@ -3,10 +3,9 @@ import { describe, it } from 'node:test';
 import { request } from 'undici';
 import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import type { Alert } from '../../src/store/records.js';
-import { startServer } from '../support/helpers.js';
+import { startServer, waitFor } from '../support/helpers.js';
 import type { BrowserHeaders } from '../support/helpers.js';
 import { addUser, errorCode, sessionHeaders, startIdentityApp } from '../identity/support.js';
-import { waitFor } from './support.js';
 
 async function hook() {
   const payloads: NotificationPayloadV2[] = [];

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { startServer, tempDir } from '../support/helpers.js';
-import { waitFor } from './support.js';
+import { startServer, tempDir, waitFor } from '../support/helpers.js';
 
 const FIXTURE = new URL('./fixtures/deliver.ts', import.meta.url).pathname;
 

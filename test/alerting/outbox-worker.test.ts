@@ -7,8 +7,8 @@ import type { Receiver } from '../../src/alerting/index.js';
 import { systemClock } from '../../src/core/clock.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { startServer, tempDir } from '../support/helpers.js';
-import { quietLogger, testConfig, waitFor } from './support.js';
+import { startServer, tempDir, waitFor } from '../support/helpers.js';
+import { quietLogger, testConfig } from './support.js';
 
 const dispatcher = new Agent();
 after(() => dispatcher.close());

@@ -3,8 +3,7 @@ import { after, describe, it } from 'node:test';
 import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import { App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
-import { LogCapture, startServer, tempDir } from '../support/helpers.js';
-import { waitFor } from './support.js';
+import { LogCapture, startServer, tempDir, waitFor } from '../support/helpers.js';
 
 describe('alerting across a restart', () => {
   it('keeps the firing alert and its undelivered notices, delivers them after the restart, and still resolves', async () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startApp, startServer } from '../support/helpers.js';
-import { waitFor } from './support.js';
+import { startApp, startServer, waitFor } from '../support/helpers.js';
 
 describe('the built-in rule pack', () => {
   it('uses only metric names a running Vigil exports, and a rule of yours replaces the pack rule of its name', async () => {

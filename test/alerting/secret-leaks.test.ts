@@ -7,8 +7,8 @@ import { systemClock } from '../../src/core/clock.js';
 import type { Alert } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
-import { freePort, LogCapture, startServer, tempDir } from '../support/helpers.js';
-import { testConfig, waitFor } from './support.js';
+import { freePort, LogCapture, startServer, tempDir, waitFor } from '../support/helpers.js';
+import { testConfig } from './support.js';
 
 describe('receiver secrets through the whole delivery path', () => {
   it('failing deliveries to every receiver type log, store and count errors without any URL token, key or password', async () => {

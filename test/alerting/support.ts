@@ -15,22 +15,6 @@ import type { Logger } from '../../src/telemetry/logger.js';
 
 export { ManualClock } from '../support/helpers.js';
 
-/**
- * Polls `probe` until it returns a value other than undefined/false. The deadline is no timing
- * assertion, only a guard so that a condition that never comes fails with its name instead of the
- * runner's bare timeout; it is long because a loaded machine runs every timer late. A test about
- * timing asserts the time itself, on a clock it controls.
- */
-export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, deadlineMs = 20_000): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${deadlineMs}ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** A logger that writes nothing. */
 export function quietLogger(): Logger {
   return pino({ level: 'silent' });

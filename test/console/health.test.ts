@@ -5,8 +5,8 @@ import { ConsoleServer } from '../../src/console/server.js';
 import type { HealthCheckState, HealthSource } from '../../src/console/health.js';
 import { VigilError } from '../../src/core/errors.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
-import { quietLogger, testConfig, waitFor } from '../alerting/support.js';
-import { startApp, startServer } from '../support/helpers.js';
+import { quietLogger, testConfig } from '../alerting/support.js';
+import { startApp, startServer, waitFor } from '../support/helpers.js';
 
 function consoleWith(source: HealthSource): ConsoleServer {
   return new ConsoleServer({ config: testConfig({}), logger: quietLogger(), registry: createMetricsRegistry(), health: source });

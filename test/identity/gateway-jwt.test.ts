@@ -6,7 +6,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
 import { request } from 'undici';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { freePort, startApp, startServer } from '../support/helpers.js';
+import { freePort, startApp, startServer, waitFor } from '../support/helpers.js';
 import { errorCode, STRONG } from './support.js';
 
 /**
@@ -66,14 +66,6 @@ async function sign(signer: Signer, claims: JWTPayload = {}, header: Record<stri
     .sign(signer.privateKey);
 }
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const [corp, corpNext, strict, attacker] = await Promise.all([rsaSigner('corp-1'), rsaSigner('corp-2'), rsaSigner('strict-1'), rsaSigner('corp-1')]);
 const corpJwks = await jwksServer([corp.publicJwk]);
 const strictJwks = await jwksServer([strict.publicJwk]);
@@ -109,7 +101,7 @@ const gatewayConfig = {
   ],
 };
 const { app, gatewayUrl } = await startApp({ gateway: gatewayConfig });
-await waitFor('the first JWKS fetches', () => corpJwks.hits() > 0 && strictJwks.hits() > 0 && flakyJwks.hits() > 0);
+await waitFor(() => corpJwks.hits() > 0 && strictJwks.hits() > 0 && flakyJwks.hits() > 0, 'the first JWKS fetches');
 const flakyFetchedAt = Date.now();
 
 const call = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; code: string | undefined; upstream: IncomingHttpHeaders | undefined }> => {
@@ -247,7 +239,7 @@ describe('gateway JWT and API key enforcement', () => {
     // The issuer goes down: background refreshes fail, the keys already fetched keep verifying.
     corpJwks.setDown(true);
     const hits = corpJwks.hits();
-    await waitFor('two failed background refreshes', () => corpJwks.hits() >= hits + 2);
+    await waitFor(() => corpJwks.hits() >= hits + 2, 'two failed background refreshes');
     assert.equal((await call('/jwt/x', bearer(await sign(corp)))).status, 200);
     assert.equal((await call('/jwt/x', bearer(await sign(corpNext)))).status, 200);
     corpJwks.setDown(false);
@@ -287,7 +279,7 @@ describe('gateway JWT and API key enforcement', () => {
     await rejected('/events/x', token, 'expired');
     const find = async () => (await app.store.securityEvents.recent(1000, 'auth.gateway_rejected')).filter((e) => e.details.route === 'events');
     let events = await find();
-    await waitFor('the security event', async () => (events = await find()).length > 0);
+    await waitFor(async () => (events = await find()).length > 0, 'the security event');
     const [expired] = events;
     assert.ok(expired && String(expired.details.reason).includes('ERR_JWT_EXPIRED'), JSON.stringify(events));
     assert.equal(expired.details.code, 'VGL_AUTH_INVALID');
@@ -302,7 +294,7 @@ describe('gateway JWT and API key enforcement', () => {
     assert.ok(events.length < 20, `${events.length} events for 41 identical rejections`);
     const missing = await call('/events/x');
     assert.equal(missing.code, 'VGL_AUTH_MISSING');
-    await waitFor('the missing-credential event', async () => (events = await find()).some((e) => e.details.code === 'VGL_AUTH_MISSING' && e.severity === 'low'));
+    await waitFor(async () => (events = await find()).some((e) => e.details.code === 'VGL_AUTH_MISSING' && e.severity === 'low'), 'the missing-credential event');
     const all = await app.store.securityEvents.recent(1000, 'auth.gateway_rejected');
     const forbidden = all.find((e) => e.details.code === 'VGL_AUTH_FORBIDDEN');
     assert.ok(forbidden?.identity, 'a 403 names the authenticated caller');

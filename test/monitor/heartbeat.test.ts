@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { HeartbeatBook } from '../../src/monitor/heartbeat-book.js';
-import { waitFor } from '../alerting/support.js';
-import { startApp } from '../support/helpers.js';
+import { startApp, waitFor } from '../support/helpers.js';
 
 const TOKEN = 'hb-token-0123456789abcdef';
 

@@ -3,9 +3,8 @@ import { describe, it } from 'node:test';
 import { MonitorHistory } from '../../src/monitor/history.js';
 import type { CheckResult } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { waitFor } from '../alerting/support.js';
 import { addUser, errorCode, sessionCookie, startIdentityApp } from '../identity/support.js';
-import { tempDir } from '../support/helpers.js';
+import { tempDir, waitFor } from '../support/helpers.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 1);

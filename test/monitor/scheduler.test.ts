@@ -5,7 +5,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { CheckScheduler } from '../../src/monitor/index.js';
 import type { Check, CheckOutcome } from '../../src/monitor/index.js';
 import type { CheckResult } from '../../src/store/records.js';
-import { waitFor } from '../alerting/support.js';
+import { waitFor } from '../support/helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

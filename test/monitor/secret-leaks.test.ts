@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
-import { waitFor } from '../alerting/support.js';
-import { startApp, freePort } from '../support/helpers.js';
+import { freePort, startApp, waitFor } from '../support/helpers.js';
 
 const PASSWORD = 'pg-pass-Zq81xw';
 const REDIS_PASSWORD = 'redis-pass-Kk27vv';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { parseConfig } from '../../src/config/load.js';
 import { isVigilError } from '../../src/core/errors.js';
-import { startServer } from '../support/helpers.js';
+import { startServer, waitFor } from '../support/helpers.js';
 import { coalescedEvents, count, eventsOf, get, okUpstream, startProtectedApp, statuses } from './limits-support.js';
 
 function route(upstream: string, extra: Record<string, unknown>) {
@@ -143,7 +143,7 @@ describe('rate limits (memory store, manual clock)', () => {
     assert.equal(third.code, 'VGL_CONCURRENCY_LIMITED');
     held.shift()?.();
     await (await slow1).body.text();
-    await waitFor(async () => (await get(`${gatewayUrl}/api/fast`)).status === 200);
+    await waitFor(async () => (await get(`${gatewayUrl}/api/fast`)).status === 200, 'the slot of the finished call');
     // A client that goes away frees its slot too.
     const controller = new AbortController();
     const aborted = request(`${gatewayUrl}/api/slow`, { signal: controller.signal }).catch(() => undefined);
@@ -151,7 +151,7 @@ describe('rate limits (memory store, manual clock)', () => {
     assert.equal((await get(`${gatewayUrl}/api/fast`)).status, 429);
     controller.abort();
     await aborted;
-    await waitFor(async () => (await get(`${gatewayUrl}/api/fast`)).status === 200);
+    await waitFor(async () => (await get(`${gatewayUrl}/api/fast`)).status === 200, 'the slot of the aborted call');
     for (const release of held) release();
     await (await slow2).body.text();
     assert.ok((await coalescedEvents(app, 'ratelimit.concurrency_exceeded')).total >= 2);
@@ -203,11 +203,3 @@ describe('rate limit config', () => {
     }
   });
 });
-
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition not met');
-}

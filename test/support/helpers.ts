@@ -83,6 +83,22 @@ export class ManualClock implements Clock {
 }
 
 /**
+ * Polls `probe` until it returns a value other than undefined/false. The deadline is no timing
+ * assertion, only a guard so that a condition that never comes fails with its name instead of the
+ * runner's bare timeout; it is long because a loaded machine runs every timer late. A test about
+ * timing asserts the time itself, on a clock it controls.
+ */
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, deadlineMs = 20_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${deadlineMs}ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
  * Starts an App whose config is `config` over a base of free ports and a temp data dir; the app
  * is stopped when the test file ends. JSON is YAML, so the config goes through the real loader.
  * `clock` replaces the system clock everywhere the app takes one.
