@@ -85,13 +85,13 @@ describe('health endpoints (real app, real checks)', () => {
     const ready = await waitFor(async () => {
       const res = await get('/readyz');
       return res.status === 200 && res;
-    }, '/readyz 200', 3000);
+    }, '/readyz 200');
     assert.deepEqual(ready.body, { status: 'ready' });
     const degraded = await waitFor(async () => {
       const res = await get('/healthz');
       const checks = res.body.checks as Record<string, { status: string; detail: string; latencyMs: number; at: string }>;
       return checks.api?.status === 'up' && checks.side?.status === 'down' && { ...res, checks };
-    }, '/healthz with api up and side down', 3000);
+    }, '/healthz with api up and side down');
     assert.equal(degraded.status, 503, 'the side check is down');
     assert.equal(degraded.body.status, 'degraded');
     assert.equal(degraded.checks.side?.detail, 'status 500 not in [200]');
@@ -102,7 +102,7 @@ describe('health endpoints (real app, real checks)', () => {
       const res = await get('/readyz');
       const reasons = res.body.reasons as string[] | undefined;
       return res.status === 503 && res.body.status === 'not ready' && reasons?.[0] === 'check api: status 503 not in [200]';
-    }, '/readyz 503 naming the api check', 3000);
+    }, '/readyz 503 naming the api check');
 
     const metrics = await (await request(`${consoleUrl}/metrics`)).body.text();
     assert.match(metrics, /vigil_check_up\{check="api"\} 0/);
@@ -118,7 +118,7 @@ describe('health endpoints (real app, real checks)', () => {
       const res = await request(`${consoleUrl}/healthz`);
       const json = (await res.body.json()) as { status: string };
       return res.statusCode === 200 && json;
-    }, '/healthz 200', 3000);
+    }, '/healthz 200');
     assert.equal(body.status, 'ok');
   });
 });

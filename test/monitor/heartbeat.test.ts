@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { request } from 'undici';
+import type { App } from '../../src/app.js';
 import { HeartbeatBook } from '../../src/monitor/heartbeat-book.js';
-import { startApp, waitFor } from '../support/helpers.js';
+import type { CheckResult } from '../../src/store/records.js';
+import { ManualClock, startApp, waitFor } from '../support/helpers.js';
 
 const TOKEN = 'hb-token-0123456789abcdef';
+
+/** The result of the run that started at `at` on the app's clock: the tests move that clock, so each run is known by its time. */
+const runAt = (app: App, check: string, at: number): Promise<CheckResult> =>
+  waitFor(() => {
+    const result = app.monitor.latestResult(check);
+    return result?.at === at && result;
+  }, `a run of ${check} at ${new Date(at).toISOString()}`);
 
 describe('heartbeat book', () => {
   it('accepts only the right token for the right check', () => {
@@ -20,10 +29,15 @@ describe('heartbeat book', () => {
 
 describe('heartbeat check (through the app)', () => {
   it('is up while pings arrive, down when they stop, and rejects bad pings with a coded 401', async () => {
+    // The runs come every 50 ms of real time; the ping times and the grace are read on this clock,
+    // which moves only when the test moves it, however late a loaded machine runs them.
+    const clock = new ManualClock();
     const { consoleUrl, app, log } = await startApp(
       { monitor: { checks: [{ name: 'nightly', type: 'heartbeat', token: '${HB_TOKEN}', grace: '300ms', interval: '50ms', timeout: '40ms' }] } },
       { HB_TOKEN: TOKEN },
+      clock,
     );
+    const start = clock.now();
     const ping = (check: string, authorization?: string, body?: string) =>
       request(`${consoleUrl}/api/v1/heartbeat/${check}`, {
         method: 'POST',
@@ -44,10 +58,14 @@ describe('heartbeat check (through the app)', () => {
     const ok = await ping('nightly', `Bearer ${TOKEN}`);
     assert.equal(ok.statusCode, 200);
     assert.deepEqual(await ok.body.json(), { status: 'ok' });
-    await waitFor(() => app.monitor.latestResult('nightly')?.detail.startsWith('last ping'), 'an up result after the ping', 3000);
+    await waitFor(() => app.monitor.latestResult('nightly')?.detail.startsWith('last ping'), 'an up result after the ping');
     assert.equal(app.monitor.latestResult('nightly')?.status, 'up');
-    const down = await waitFor(() => (app.monitor.latestResult('nightly')?.status === 'down' ? app.monitor.latestResult('nightly') : undefined), 'down after the grace', 3000);
-    assert.match(down.detail, /^no ping for \d+s \(grace 300ms\)$/);
+    clock.advance(300);
+    const atGrace = await runAt(app, 'nightly', start + 300);
+    assert.deepEqual([atGrace.status, atGrace.detail], ['up', 'last ping 0s ago'], 'still up at the grace itself');
+    clock.advance(1700);
+    const down = await runAt(app, 'nightly', start + 2000);
+    assert.deepEqual([down.status, down.detail], ['down', 'no ping for 2s (grace 300ms)']);
 
     const health = await request(`${consoleUrl}/healthz`);
     assert.equal(health.statusCode, 503);
@@ -56,8 +74,14 @@ describe('heartbeat check (through the app)', () => {
   });
 
   it('is down when no ping ever arrives within the grace after start', async () => {
-    const { app } = await startApp({ monitor: { checks: [{ name: 'silent', type: 'heartbeat', token: TOKEN, grace: '150ms', interval: '50ms', timeout: '40ms' }] } });
-    const result = await waitFor(() => (app.monitor.latestResult('silent')?.status === 'down' ? app.monitor.latestResult('silent') : undefined), 'down', 3000);
-    assert.equal(result.detail, 'no ping received within 150ms of start');
+    const clock = new ManualClock();
+    const start = clock.now();
+    const { app } = await startApp({ monitor: { checks: [{ name: 'silent', type: 'heartbeat', token: TOKEN, grace: '150ms', interval: '50ms', timeout: '40ms' }] } }, {}, clock);
+    clock.advance(150);
+    const waiting = await runAt(app, 'silent', start + 150);
+    assert.deepEqual([waiting.status, waiting.detail], ['up', 'waiting for the first ping (grace 150ms)']);
+    clock.advance(1);
+    const down = await runAt(app, 'silent', start + 151);
+    assert.deepEqual([down.status, down.detail], ['down', 'no ping received within 150ms of start']);
   });
 });

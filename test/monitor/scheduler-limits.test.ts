@@ -31,7 +31,7 @@ describe('check scheduler limits', () => {
     };
     const s = scheduler(results, { maxConcurrent: 3 });
     s.start(Array.from({ length: 12 }, (_, i) => check(`c${i}`, busy, 200, 100)));
-    await waitFor(() => new Set(results.map((r) => r.check)).size === 12, 'every check to run', 3000);
+    await waitFor(() => new Set(results.map((r) => r.check)).size === 12, 'every check to run');
     await s.stop(Date.now() + 1000);
     assert.equal(peak, 3);
   });
@@ -43,8 +43,8 @@ describe('check scheduler limits', () => {
     const checks = Array.from({ length: 50 }, (_, i) => check(`hung${i}`, hung, 1000, 30));
     checks.push(check('healthy', async () => ({ status: 'up', latencyMs: 1, detail: 'ok' }), 40, 30));
     s.start(checks);
-    await waitFor(() => results.filter((r) => r.check === 'healthy').length >= 2, 'the healthy check to keep running', 5000);
-    await waitFor(() => results.filter((r) => r.check.startsWith('hung')).length >= 50, 'every hung check to be reported', 5000);
+    await waitFor(() => results.filter((r) => r.check === 'healthy').length >= 2, 'the healthy check to keep running');
+    await waitFor(() => results.filter((r) => r.check.startsWith('hung')).length >= 50, 'every hung check to be reported');
     await s.stop(Date.now() + 200);
     const hungResult = results.find((r) => r.check === 'hung0');
     assert.equal(hungResult?.detail, 'timed out after 30ms');
@@ -61,7 +61,7 @@ describe('check scheduler limits', () => {
         return { status, latencyMs: 1, detail: status === 'up' ? 'ok' : 'status 500 not in [200]' };
       }, 20, 15),
     ]);
-    await waitFor(() => results.length >= script.length, 'the scripted runs', 3000);
+    await waitFor(() => results.length >= script.length, 'the scripted runs');
     await s.stop(Date.now() + 1000);
     assert.deepEqual(results.slice(0, script.length).map((r) => r.status), ['pending', 'pending', 'down', 'up', 'pending', 'pending', 'down', 'down']);
     assert.equal(results[0]?.detail, 'status 500 not in [200] (failure 1 of 3 before down)');

@@ -24,7 +24,7 @@ describe('check credentials never leak', () => {
       },
       { PG_PASSWORD: PASSWORD, REDIS_PASSWORD },
     );
-    await waitFor(() => ['db', 'cache', 'api'].every((c) => app.monitor.latestResult(c)?.status === 'down'), 'three down results', 5000);
+    await waitFor(() => ['db', 'cache', 'api'].every((c) => app.monitor.latestResult(c)?.status === 'down'), 'three down results');
     const health = await (await request(`${consoleUrl}/healthz`)).body.text();
     const metrics = await (await request(`${consoleUrl}/metrics`)).body.text();
     const stored = JSON.stringify(await app.store.checks.recent('db', 10)) + JSON.stringify(await app.store.checks.recent('api', 10));
