@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { httpHeaderName } from './schema-parts.js';
 
 /** Gateway header rules: what a route may set or remove on the way up and down. */
 
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 /** Header values may not carry CR, LF or NUL (response splitting) and stay within one line. */
 export const HEADER_VALUE = /^[^\r\n\0]{0,8192}$/;
 
@@ -14,11 +14,7 @@ export const RESERVED_REQUEST = new Set([
 const RESERVED_RESPONSE = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'x-request-id', 'upgrade', 'trailer']);
 
 export const headerName = (reserved: ReadonlySet<string>) =>
-  z
-    .string()
-    .regex(HEADER_NAME, 'must be an HTTP header name (token characters only)')
-    .transform((value) => value.toLowerCase())
-    .refine((value) => !reserved.has(value), { message: 'is managed by the gateway and cannot be changed by a route' });
+  httpHeaderName.refine((value) => !reserved.has(value), { message: 'is managed by the gateway and cannot be changed by a route' });
 
 const headerRules = (reserved: ReadonlySet<string>, what: string) =>
   z

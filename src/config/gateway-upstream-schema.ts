@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { duration, httpUrl } from './schema-parts.js';
+import { duration, HEADER_NAME, httpUrl } from './schema-parts.js';
 import { conditions as checkConditions } from './check-schemas.js';
-import { HEADER_NAME, HEADER_VALUE } from './gateway-headers-schema.js';
+import { HEADER_VALUE } from './gateway-headers-schema.js';
 import { routePath } from './gateway-route-match-schema.js';
 
 /** Gateway upstreams of a route: targets, balancing, breaker, retries, timeouts and active health checks. */

@@ -1,6 +1,6 @@
 import safeRegex from 'safe-regex2';
 import { z } from 'zod';
-import { duration } from './schema-parts.js';
+import { duration, httpHeaderName } from './schema-parts.js';
 
 /**
  * Config parts for HTTP-level protection: security headers (gateway routes and console), CORS and
@@ -8,16 +8,11 @@ import { duration } from './schema-parts.js';
  * at load, so hostile values (header injection, unsafe regexes, `*` with credentials) never start.
  */
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 /** A header value Vigil emits: printable ASCII only, no CR/LF/NUL, so it cannot split a response. */
 const ASCII_VALUE = /^[\x20-\x7e]{1,4096}$/;
 const METHOD = /^[A-Z][A-Z0-9_-]{0,31}$/;
 const MEDIA_RANGE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,126})$/;
 
-const headerName = z
-  .string()
-  .regex(HEADER_NAME, 'must be an HTTP header name (token characters only)')
-  .transform((value) => value.toLowerCase());
 const headerValue = z.string().regex(ASCII_VALUE, 'must be 1-4096 printable ASCII characters (no CR, LF or NUL)');
 const method = z
   .string()
@@ -40,7 +35,7 @@ export const securityHeadersSchema = (defaults: { csp: string; frame: 'DENY' | '
     .strictObject({
       enabled: z.boolean().default(true).describe(`Add security headers to ${defaults.what}. \`false\` adds none.`),
       override: z
-        .union([z.boolean(), z.array(headerName).max(32)])
+        .union([z.boolean(), z.array(httpHeaderName).max(32)])
         .default(false)
         .describe('A header the upstream already sent is kept by default. `true` replaces every one with Vigil’s value; a list of header names replaces only those.'),
       contentSecurityPolicy: z.union([z.literal(false), headerValue]).default(defaults.csp).describe('`Content-Security-Policy` value; `false` omits it.'),
@@ -153,11 +148,11 @@ export const routeCors = z
       .describe('Allowed origins: `*`, exact (`https://app.example.com`), wildcard subdomains (`https://*.example.com`: one or more labels, not the bare domain), or `{ regex: ^…$ }` (checked safe at load).'),
     methods: z.array(method).min(1).max(32).default(['GET', 'HEAD', 'POST']).describe('Methods a preflight may ask for (`Access-Control-Allow-Methods`).'),
     allowHeaders: z
-      .array(headerName)
+      .array(httpHeaderName)
       .max(64)
       .default(['content-type', 'authorization', 'x-api-key', 'x-request-id'])
       .describe('Request headers a preflight may ask for (`Access-Control-Allow-Headers`), case-insensitive.'),
-    exposeHeaders: z.array(headerName).max(64).default(['x-request-id']).describe('Response headers scripts may read (`Access-Control-Expose-Headers`).'),
+    exposeHeaders: z.array(httpHeaderName).max(64).default(['x-request-id']).describe('Response headers scripts may read (`Access-Control-Expose-Headers`).'),
     credentials: z.boolean().default(false).describe('Allow cookies and HTTP authentication (`Access-Control-Allow-Credentials: true`); never together with origin `*`.'),
     maxAge: duration
       .prefault('10m')

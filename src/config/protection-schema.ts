@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { cidr, duration } from './schema-parts.js';
+import { cidr, duration, httpHeaderName } from './schema-parts.js';
 
 /** Traffic protection parts of the config schema: rate limits, concurrency limits, IP filters and bans (docs/protection.md). */
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
 
 const limitName = z
   .string()
@@ -15,10 +13,7 @@ const limitKey = z
     'What one counter is shared by: `ip` (the client address; IPv6 grouped by `protection.ipv6Prefix`), `apiKey` (the key ID; a JWT caller’s issuer and subject), `user` (the key’s owner label, else its ID; a JWT caller’s issuer and subject), `route` (everyone on the route) or `header` (the value of `header`). Without a key or user, `apiKey`/`user` fall back to the client address.',
   );
 
-const keyHeader = z
-  .string()
-  .regex(HEADER_NAME, 'must be an HTTP header name (token characters only)')
-  .transform((value) => value.toLowerCase())
+const keyHeader = httpHeaderName
   .optional()
   .describe('The request header whose value keys the counter; required with `by: header` (a missing header counts as one shared empty value).');
 

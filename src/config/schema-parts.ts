@@ -22,6 +22,15 @@ export const duration = z
   })
   .describe('Duration: 500ms, 2s, 5m, 1h, 7d, or milliseconds as a number.');
 
+/** An HTTP header name: 1-256 token characters (RFC 9110). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/;
+
+/** A header name as Vigil compares it: lower-cased. */
+export const httpHeaderName = z
+  .string()
+  .regex(HEADER_NAME, 'must be an HTTP header name (token characters only)')
+  .transform((value) => value.toLowerCase());
+
 export const httpUrl = z
   .string()
   .refine((value) => {

@@ -126,5 +126,7 @@ describe('CORS', () => {
     assert.match(configError(route({ origins: ['https://a*b.example.com'] })), /wildcard/);
     assert.match(configError(route({ origins: ['https://x.com'], methods: ['get'] })), /methods/);
     assert.match(configError(route({ origins: ['https://x.com'], maxAge: '2d' })), /maxAge/);
+    assert.match(configError(route({ origins: ['https://x.com'], allowHeaders: ['x y'] })), /allowHeaders\[0\].*HTTP header name/);
+    assert.match(configError(route({ origins: ['https://x.com'], exposeHeaders: ['x-a\r\nx-b'] })), /exposeHeaders\[0\].*HTTP header name/);
   });
 });
