@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { parseConfig } from '../../src/config/load.js';
 import { runVigil, vigilArgs } from '../support/cli.js';
-import { startApp, startServer, tempDir } from '../support/helpers.js';
+import { startApp, startServer, tempDir, waitFor } from '../support/helpers.js';
 
 async function named(name: string) {
   const { url, port } = await startServer((_req, res) => {
@@ -79,13 +79,13 @@ describe('gateway hot reload', () => {
     let out = '';
     vigil.stdout.on('data', (d: Buffer) => (out += d.toString()));
     vigil.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const waitFor = async (text: string, from = 0): Promise<void> => {
-      while (!out.slice(from).includes(text)) {
+    /** Waits for `text` in the output after `from`; fails at once if Vigil exits instead. */
+    const logged = (text: string, from = 0): Promise<boolean> =>
+      waitFor(() => {
         assert.equal(vigil.exitCode, null, out);
-        await sleep(50);
-      }
-    };
-    await waitFor('vigil started');
+        return out.slice(from).includes(text);
+      }, `'${text}' in Vigil's output`);
+    await logged('vigil started');
     const url = `http://127.0.0.1:${gatewayPort}/r/x`;
     assert.equal(await (await request(url)).body.text(), 'a');
 
@@ -94,13 +94,13 @@ describe('gateway hot reload', () => {
     const reload = runVigil(['reload', '--config', config]);
     assert.equal(reload.status, 0, reload.stderr);
     assert.match(reload.stdout, new RegExp(`SIGHUP to pid ${vigil.pid}`));
-    await waitFor('gateway routes reloaded', mark);
+    await logged('gateway routes reloaded', mark);
     assert.equal(await (await request(url)).body.text(), 'b');
 
     mark = out.length;
     writeFileSync(config, yaml(a.url).replace('auth: none', 'auth: sometimes'));
     vigil.kill('SIGHUP');
-    await waitFor('reload refused', mark);
+    await logged('reload refused', mark);
     assert.match(out.slice(mark), /VGL_CONFIG_INVALID/);
     assert.match(out.slice(mark), /gateway\.routes\[0\]\.auth/);
     assert.equal(await (await request(url)).body.text(), 'b', 'the running routes stay');
