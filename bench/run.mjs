@@ -1,6 +1,7 @@
 /* global clearTimeout, Buffer, performance */
-// Vigil gateway benchmark: wrk against the same upstream directly, through the bare undici proxy
-// (bench/bare-proxy.mjs, the reference), nginx proxy_pass with upstream keep-alive, an Express
+// Vigil gateway benchmark: wrk against the same upstream directly, through a Node TCP pipe
+// (bench/tcp-pipe.mjs, the cheapest a Node proxy can be), the bare undici proxy (bench/bare-proxy.mjs, the
+// reference), nginx proxy_pass with upstream keep-alive, an Express
 // stack (bench/express-proxy.mjs) and Vigil with its full default pipeline (API-key auth, rate
 // limit, metrics, access log, tracing sampled to an OTLP sink), in one run; then the added latency
 // of each at a fixed moderate rate (bench/fixed-rate.mjs, open loop).
@@ -43,8 +44,8 @@ const OPTIONS = {
   rounds: { env: 'BENCH_ROUNDS', default: '3', help: 'measured rounds; each round runs every target once, interleaved' },
   targets: {
     env: 'BENCH_TARGETS',
-    default: 'direct,bare,nginx,express,vigil',
-    help: 'comma list of: direct, bare, nginx, express, vigil, vigil-notrace, vigil-nolog, vigil-noauth',
+    default: 'direct,node-tcp,bare,nginx,express,vigil',
+    help: 'comma list of: direct, node-tcp, bare, nginx, express, vigil, vigil-notrace, vigil-nolog, vigil-noauth',
   },
   'trace-ratio': { env: 'BENCH_TRACE_RATIO', default: '0.1', help: "Vigil's tracing.sampleRatio for the targets with tracing (spans exported to a loopback OTLP sink)" },
   'rate-limit': {
@@ -132,6 +133,7 @@ function parseOptions(argv) {
 const TARGETS = {
   direct: { label: 'direct upstream', kind: 'upstream' },
   bare: { label: 'bare undici proxy', kind: 'bare' },
+  'node-tcp': { label: 'Node TCP pipe, no HTTP', kind: 'tcp' },
   nginx: { label: 'nginx proxy_pass, keep-alive', kind: 'nginx' },
   express: { label: 'Express stack', kind: 'express' },
   vigil: { label: 'Vigil, full pipeline', kind: 'vigil', auth: true, accessLog: true, tracing: true },
@@ -765,10 +767,10 @@ async function main() {
       const express = await startScript(opts, 'express', 'express-proxy.mjs', [upstreamOrigin, join(tempDir, 'express-access.log')]);
       servers.push(express);
       list.push({ name, url: `http://127.0.0.1:${express.port}${PATH}` });
-    } else if (spec.kind === 'bare') {
-      const bare = await startScript(opts, 'bare', 'bare-proxy.mjs', [upstreamOrigin]);
-      servers.push(bare);
-      list.push({ name, url: `http://127.0.0.1:${bare.port}${PATH}` });
+    } else if (spec.kind === 'bare' || spec.kind === 'tcp') {
+      const proxy = await startScript(opts, name, spec.kind === 'bare' ? 'bare-proxy.mjs' : 'tcp-pipe.mjs', [upstreamOrigin]);
+      servers.push(proxy);
+      list.push({ name, url: `http://127.0.0.1:${proxy.port}${PATH}` });
     } else {
       const vigil = await startVigil(opts, name, spec, upstream.port, sink?.port);
       vigils.push(vigil);
@@ -953,6 +955,11 @@ async function main() {
       if (bare) {
         ratios.addedP50OverBareMs = (vigilFixed.latency_us.p50 - bare.latency_us.p50) / 1000;
         console.log(`  Vigil's added p50 over the bare proxy's: ${ratios.addedP50OverBareMs.toFixed(3)} ms (the bare proxy itself adds ${((bare.latency_us.p50 - direct.latency_us.p50) / 1000).toFixed(3)} ms)`);
+      }
+      const pipe = fixed.find((f) => f.target === 'node-tcp' && !f.skipped);
+      if (pipe) {
+        ratios.nodeFloorAddedP50Ms = (pipe.latency_us.p50 - direct.latency_us.p50) / 1000;
+        console.log(`  the Node TCP pipe (no HTTP at all) adds ${ratios.nodeFloorAddedP50Ms.toFixed(3)} ms: the floor of any Node data plane on this machine`);
       }
     }
     for (const f of fixed) {
