@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { banTarget } from '../../src/protection/bans.js';
 import { isVigilError } from '../../src/core/errors.js';
-import { startApp } from '../support/helpers.js';
+import { headerRecorder, startApp } from '../support/helpers.js';
 
 /**
  * Regression: on a dual-stack listener (`host: '::'`) an IPv4 client's socket address is
@@ -14,21 +14,6 @@ import { startApp } from '../support/helpers.js';
  * hop Vigil appended to X-Forwarded-For and Forwarded named the same client differently
  * (`::ffff:127.0.0.1`, `for="[::ffff:127.0.0.1]"`) from the chain it rebuilt and from its own records.
  */
-
-/** An upstream that keeps the headers of every request. */
-async function headerUpstream() {
-  const seen: IncomingHttpHeaders[] = [];
-  const server = createServer((req, res) => {
-    seen.push(req.headers);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
 
 async function send(url: string, headers: Record<string, string> = {}) {
   const res = await request(url, { headers });
@@ -55,7 +40,7 @@ describe('an IPv4 client of a dual-stack listener is one plain IPv4 address ever
   });
 
   it('forwarding headers, the access record and trusted-proxy matching name 127.0.0.1, not ::ffff:127.0.0.1', async () => {
-    const upstream = await headerUpstream();
+    const upstream = await headerRecorder();
     const route = { name: 'r', prefix: '/r/', upstream: upstream.url, auth: 'none' };
     for (const clientAddressHeader of ['x-forwarded-for', 'forwarded'] as const) {
       const untrusted = await dualStack({ routes: [route], clientAddressHeader });
@@ -85,7 +70,7 @@ describe('an IPv4 client of a dual-stack listener is one plain IPv4 address ever
   });
 
   it('deny lists, bans and rate-limit counters treat 127.0.0.1 and ::ffff:127.0.0.1 as one client', async () => {
-    const upstream = await headerUpstream();
+    const upstream = await headerRecorder();
     const open = { name: 'open', prefix: '/open/', upstream: upstream.url, auth: 'none', rateLimits: { limits: [{ name: 'ip', by: 'ip', limit: 1, window: '1h' }] } };
     const denied = { name: 'denied', prefix: '/denied/', upstream: upstream.url, auth: 'none', ipFilter: { deny: ['127.0.0.1'] } };
     const deniedMapped = { name: 'mapped', prefix: '/mapped/', upstream: upstream.url, auth: 'none', ipFilter: { deny: ['::ffff:127.0.0.0/120'] } };

@@ -1,31 +1,14 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from 'undici';
-import { rawExchange, startApp } from '../support/helpers.js';
+import { headerRecorder, rawExchange, startApp } from '../support/helpers.js';
 
 /**
  * Regression: behind a trusted proxy Vigil passed on both X-Forwarded-For and Forwarded from the
  * caller, though it reads only one of them. A proxy that writes only one passes the other through
  * from the client untouched, so a spoofed value reached the upstream as if Vigil vouched for it.
  */
-
-/** An upstream that keeps the headers of every request; it accepts headers up to 8 MiB, so long chains reach it. */
-async function headerUpstream() {
-  const seen: IncomingHttpHeaders[] = [];
-  const server = createServer({ maxHeaderSize: 8 * 1024 * 1024 }, (req, res) => {
-    seen.push(req.headers);
-    res.end('ok');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
-}
 
 function gateway(upstream: string, extra: Record<string, unknown> = {}) {
   return { trustedProxies: ['127.0.0.1', '::1', '10.9.0.0/16'], routes: [{ name: 'r', prefix: '/r/', upstream, auth: 'none' }], ...extra };
@@ -44,7 +27,7 @@ const OWN = (port: number) => `for=127.0.0.1;proto=http;host="127.0.0.1:${port}"
 
 describe('forwarding headers behind a trusted proxy: the header Vigil does not read is rebuilt, never passed on', () => {
   it('clientAddressHeader x-forwarded-for: Forwarded is rebuilt from X-Forwarded-For (IPv6 bracketed, ports dropped, no address as unknown)', async () => {
-    const upstream = await headerUpstream();
+    const upstream = await headerRecorder();
     const { app, gatewayUrl } = await startApp({ gateway: gateway(upstream.url) });
     const port = app.gateway.address().port;
     const url = `${gatewayUrl}/r/x`;
@@ -68,7 +51,7 @@ describe('forwarding headers behind a trusted proxy: the header Vigil does not r
   });
 
   it('clientAddressHeader forwarded: X-Forwarded-For is rebuilt from Forwarded, X-Forwarded-Proto/-Host come from the element naming the client', async () => {
-    const upstream = await headerUpstream();
+    const upstream = await headerRecorder();
     const { app, gatewayUrl, log } = await startApp({ gateway: gateway(upstream.url, { clientAddressHeader: 'forwarded' }) });
     const port = app.gateway.address().port;
     const url = `${gatewayUrl}/r/x`;
@@ -103,7 +86,7 @@ describe('forwarding headers behind a trusted proxy: the header Vigil does not r
   });
 
   it('clientAddressHeader x-forwarded-for: X-Forwarded-Proto/-Host from a trusted proxy pass only as one scheme / one plain host[:port]', async () => {
-    const upstream = await headerUpstream();
+    const upstream = await headerRecorder();
     const { app, gatewayUrl } = await startApp({ gateway: gateway(upstream.url, { maxHeaderBytes: 1_048_576 }) });
     const port = app.gateway.address().port;
     const url = `${gatewayUrl}/r/x`;
@@ -146,7 +129,7 @@ describe('forwarding headers behind a trusted proxy: the header Vigil does not r
   });
 
   it('an IPv6 peer is appended bracketed to Forwarded and bare to X-Forwarded-For, in both configurations', async () => {
-    const upstream = await headerUpstream();
+    const upstream = await headerRecorder();
     for (const clientAddressHeader of ['x-forwarded-for', 'forwarded'] as const) {
       const { app } = await startApp({ gateway: { ...gateway(upstream.url, { clientAddressHeader }), listen: { host: '::1', port: 0 } } });
       const url = `http://[::1]:${app.gateway.address().port}/r/x`;
@@ -157,7 +140,7 @@ describe('forwarding headers behind a trusted proxy: the header Vigil does not r
   });
 
   it('long and hostile chains: the rebuilt header holds only addresses and one unknown; oversized and undecodable headers keep their coded errors', async () => {
-    const upstream = await headerUpstream();
+    const upstream = await headerRecorder();
     const xffApp = await startApp({ gateway: gateway(upstream.url, { maxHeaderBytes: 1_048_576 }) });
     const fwdApp = await startApp({ gateway: gateway(upstream.url, { maxHeaderBytes: 1_048_576, clientAddressHeader: 'forwarded' }) });
     const xffUrl = `${xffApp.gatewayUrl}/r/x`;

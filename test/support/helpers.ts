@@ -1,6 +1,6 @@
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,8 +21,11 @@ export function tempDir(prefix = 'vigil-test-'): string {
 }
 
 /** A real HTTP server on a free loopback port. */
-export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string; port: number }> {
-  const server = createServer(handler);
+export async function startServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  options: ServerOptions = {},
+): Promise<{ server: Server; url: string; port: number }> {
+  const server = createServer(options, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   after(() => {
@@ -30,6 +33,19 @@ export async function startServer(handler: (req: IncomingMessage, res: ServerRes
     server.close();
   });
   return { server, url: `http://127.0.0.1:${port}`, port };
+}
+
+/** An upstream that answers `ok` and keeps the headers of every request; it accepts headers up to 8 MiB, so long forwarding chains reach it. */
+export async function headerRecorder(): Promise<{ url: string; seen: IncomingHttpHeaders[] }> {
+  const seen: IncomingHttpHeaders[] = [];
+  const { url } = await startServer(
+    (req, res) => {
+      seen.push(req.headers);
+      res.end('ok');
+    },
+    { maxHeaderSize: 8 * 1024 * 1024 },
+  );
+  return { url, seen };
 }
 
 /** A loopback port that was free a moment ago: nothing listens on it (for refused connections or a later listen). */
