@@ -8,8 +8,8 @@ import { ActionRunner } from '../../src/alerting/actions.js';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
-import { startApp, startServer, tempDir, waitFor } from '../support/helpers.js';
-import { ManualClock, quietLogger, startEngine, testConfig } from './support.js';
+import { ManualClock, startApp, startServer, tempDir, waitFor } from '../support/helpers.js';
+import { quietLogger, startEngine, testConfig } from './support.js';
 
 async function setup(actions: Record<string, unknown>[], killGraceMs = 2000) {
   const clock = new ManualClock();

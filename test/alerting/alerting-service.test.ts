@@ -7,8 +7,8 @@ import type { Clock } from '../../src/core/clock.js';
 import type { Alert, CheckResult } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { createMetricsRegistry } from '../../src/telemetry/metrics.js';
-import { startServer, tempDir, waitFor } from '../support/helpers.js';
-import { ManualClock, quietLogger, testConfig } from './support.js';
+import { ManualClock, startServer, tempDir, waitFor } from '../support/helpers.js';
+import { quietLogger, testConfig } from './support.js';
 
 async function webhookReceiver(): Promise<{ url: string; payloads: NotificationPayloadV2[] }> {
   const payloads: NotificationPayloadV2[] = [];

@@ -3,8 +3,7 @@ import { after, describe, it } from 'node:test';
 import { Digest } from '../../src/alerting/index.js';
 import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from '../support/helpers.js';
-import { ManualClock } from './support.js';
+import { ManualClock, tempDir } from '../support/helpers.js';
 
 const H = 3_600_000;
 

@@ -4,8 +4,8 @@ import { acknowledgeAlert, Dispatcher } from '../../src/alerting/index.js';
 import type { NotificationPayloadV2 } from '../../src/alerting/index.js';
 import type { Alert, Severity } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from '../support/helpers.js';
-import { ManualClock, quietLogger, testConfig } from './support.js';
+import { ManualClock, tempDir } from '../support/helpers.js';
+import { quietLogger, testConfig } from './support.js';
 
 const S = 1000;
 const M = 60 * S;

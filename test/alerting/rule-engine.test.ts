@@ -6,8 +6,8 @@ import { SecurityEventRecorder } from '../../src/identity/security-events.js';
 import type { Alert, SecurityEvent } from '../../src/store/records.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { EventBus } from '../../src/core/bus.js';
-import { tempDir, waitFor } from '../support/helpers.js';
-import { ManualClock, quietLogger, startEngine, testConfig } from './support.js';
+import { ManualClock, tempDir, waitFor } from '../support/helpers.js';
+import { quietLogger, startEngine, testConfig } from './support.js';
 
 const states = (changes: Alert[]) => changes.map((a) => `${a.state}:${a.severity}`);
 

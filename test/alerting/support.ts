@@ -13,7 +13,6 @@ import { parseConfig } from '../../src/config/load.js';
 import type { VigilConfig } from '../../src/config/schema.js';
 import type { Logger } from '../../src/telemetry/logger.js';
 
-export { ManualClock } from '../support/helpers.js';
 
 /** A logger that writes nothing. */
 export function quietLogger(): Logger {

@@ -4,8 +4,8 @@ import { systemClock } from '../../src/core/clock.js';
 import { CheckScheduler } from '../../src/monitor/index.js';
 import type { Check, CheckOutcome } from '../../src/monitor/index.js';
 import type { CheckResult } from '../../src/store/records.js';
-import { ManualClock, startEngine, testConfig } from '../alerting/support.js';
-import { waitFor } from '../support/helpers.js';
+import { startEngine, testConfig } from '../alerting/support.js';
+import { ManualClock, waitFor } from '../support/helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
