@@ -59,7 +59,7 @@ const OPTIONS = {
     help: "req/s of the open-loop added-latency phase; 'auto': half of Vigil's median saturation throughput; 'off' to skip",
   },
   'fixed-duration': { env: 'BENCH_FIXED_DURATION', default: '10', help: 'seconds of each fixed-rate run (after 2 s of warm-up at the same rate)' },
-  'fixed-rounds': { env: 'BENCH_FIXED_ROUNDS', default: '3', help: 'fixed-rate rounds, each running every target once, interleaved; the table shows medians over the rounds' },
+  'fixed-rounds': { env: 'BENCH_FIXED_ROUNDS', default: '5', help: 'fixed-rate rounds, each running every target once, interleaved; the table shows medians over the rounds' },
   pin: {
     env: 'BENCH_PIN',
     default: 'isolate',
@@ -615,6 +615,12 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const ms = (us) => (us / 1000).toFixed(2);
+/**
+ * What a target adds over a baseline at a percentile, in µs: the median over the rounds of the
+ * difference within each round. Rounds are interleaved, so a round pairs two runs minutes apart at
+ * most, and a host slowdown that hits one round of one target moves one difference, not the figure.
+ */
+const addedUs = (f, base, p) => median(f.rounds.map((r, i) => r.latency_us[p] - base.rounds[i].latency_us[p]));
 const fmtRps = (n) => Math.round(n).toLocaleString('en-US');
 
 function table(headers, rows) {
@@ -935,8 +941,8 @@ async function main() {
             ms(f.latency_us.p90),
             ms(f.latency_us.p99),
             ms(f.latency_us.p999),
-            direct && f !== direct ? ms(f.latency_us.p50 - direct.latency_us.p50) : '-',
-            direct && f !== direct ? ms(f.latency_us.p99 - direct.latency_us.p99) : '-',
+            direct && f !== direct ? ms(addedUs(f, direct, 'p50')) : '-',
+            direct && f !== direct ? ms(addedUs(f, direct, 'p99')) : '-',
             f.sent,
             f.ok,
             `${ms(f.sendLateness_us.p50)}/${ms(f.sendLateness_us.max)}`,
@@ -946,19 +952,19 @@ async function main() {
     );
     const vigilFixed = fixed.find((f) => f.target === vigilSummary?.target && !f.skipped);
     if (direct && vigilFixed) {
-      const added = (vigilFixed.latency_us.p50 - direct.latency_us.p50) / 1000;
+      const added = addedUs(vigilFixed, direct, 'p50') / 1000;
       ratios.addedP50Ms = added;
       console.log(`  Vigil's added p50 at ${fmtRps(rate)} req/s: ${added.toFixed(3)} ms (target <= 0.2 ms: ${added <= 0.2 ? 'met' : 'NOT met'})`);
       // The bare proxy's own added latency is the floor of any Node proxy on this machine: what
       // Vigil adds on top of it is what Vigil's pipeline costs in latency.
       const bare = fixed.find((f) => f.target === 'bare' && !f.skipped);
       if (bare) {
-        ratios.addedP50OverBareMs = (vigilFixed.latency_us.p50 - bare.latency_us.p50) / 1000;
-        console.log(`  Vigil's added p50 over the bare proxy's: ${ratios.addedP50OverBareMs.toFixed(3)} ms (the bare proxy itself adds ${((bare.latency_us.p50 - direct.latency_us.p50) / 1000).toFixed(3)} ms)`);
+        ratios.addedP50OverBareMs = addedUs(vigilFixed, bare, 'p50') / 1000;
+        console.log(`  Vigil's added p50 over the bare proxy's: ${ratios.addedP50OverBareMs.toFixed(3)} ms (the bare proxy itself adds ${(addedUs(bare, direct, 'p50') / 1000).toFixed(3)} ms)`);
       }
       const pipe = fixed.find((f) => f.target === 'node-tcp' && !f.skipped);
       if (pipe) {
-        ratios.nodeFloorAddedP50Ms = (pipe.latency_us.p50 - direct.latency_us.p50) / 1000;
+        ratios.nodeFloorAddedP50Ms = addedUs(pipe, direct, 'p50') / 1000;
         console.log(`  the Node TCP pipe (no HTTP at all) adds ${ratios.nodeFloorAddedP50Ms.toFixed(3)} ms: the floor of any Node data plane on this machine`);
       }
     }
