@@ -59,7 +59,7 @@ const OPTIONS = {
     help: "req/s of the open-loop added-latency phase; 'auto': half of Vigil's median saturation throughput; 'off' to skip",
   },
   'fixed-duration': { env: 'BENCH_FIXED_DURATION', default: '10', help: 'seconds of each fixed-rate run (after 2 s of warm-up at the same rate)' },
-  'fixed-rounds': { env: 'BENCH_FIXED_ROUNDS', default: '5', help: 'fixed-rate rounds, each running every target once, interleaved; the table shows medians over the rounds' },
+  'fixed-rounds': { env: 'BENCH_FIXED_ROUNDS', default: '5', help: 'fixed-rate rounds, each running every target once, interleaved; latencies are medians over the rounds, added latency the median of the per-round differences' },
   pin: {
     env: 'BENCH_PIN',
     default: 'isolate',
